@@ -1,0 +1,167 @@
+import path from 'node:path';
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+
+// Every setting is an environment variable with a default that runs the embedded system on one machine.
+// The descriptions are the reference documentation: keep them short and true.
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a URL starting with ${protocols.join(' or ')}//`);
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+export const settings = z.object({
+  PORT: int(1, 65535).default(8080).describe('HTTP port of the API process'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('address the API listens on'),
+  DATABASE_URL: url(['postgres:', 'postgresql:'])
+    .default('postgres://postgres@127.0.0.1:5432/bodycam')
+    .describe('PostgreSQL connection string'),
+  DATABASE_POOL_SIZE: int(1, 200).default(10).describe('connections per process'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379').describe('Redis for BullMQ'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only')
+    .default('bce')
+    .describe('key prefix of every queue in Redis (one Redis can serve several installations)'),
+  STORAGE_DRIVER: z.enum(['filesystem', 'minio']).default('filesystem').describe('where footage is kept'),
+  DATA_DIR: z.string().min(1).default('./data').describe('filesystem store and working files'),
+  MINIO_ENDPOINT: url(['http:', 'https:']).optional().describe('S3/MinIO endpoint, e.g. http://minio:9000'),
+  MINIO_ACCESS_KEY: z.string().min(1).optional().describe('S3 access key'),
+  MINIO_SECRET_KEY: z.string().min(1).optional().describe('S3 secret key'),
+  MINIO_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+    .default('evidence')
+    .describe('bucket that holds the footage'),
+  MINIO_REGION: z.string().min(1).default('us-east-1').describe('S3 region'),
+  MINIO_CREATE_BUCKET: bool.default(true).describe('create the bucket at start-up when it is missing'),
+  MINIO_PART_SIZE_MB: int(5, 1024).default(16).describe('multipart part size in MiB (memory per part in flight)'),
+  MINIO_PART_CONCURRENCY: int(1, 16).default(3).describe('multipart parts uploaded in parallel per upload'),
+  BUREAU_TZ: z
+    .string()
+    .refine((v) => IANAZone.isValidZone(v), 'expected an IANA time zone such as Asia/Shanghai')
+    .default('Asia/Shanghai')
+    .describe('zone of recorder file names, CSV times without offset, periods and months'),
+  METRICS_PORT: int(1, 65535).optional().describe('serve /metrics on this port (default: on PORT, admin only)'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
+  SESSION_TTL_HOURS: int(1, 24 * 30).default(12).describe('browser login sessions expire after this many hours'),
+  SESSION_COOKIE_SECURE: bool.default(false).describe('mark the session cookie Secure (set true behind HTTPS)'),
+  PASSWORD_MIN_LENGTH: int(8, 128).default(10).describe('shortest password accepted'),
+  UPLOAD_MAX_BYTES: int(1, 1024 * GiB).default(8 * GiB).describe('largest footage file accepted'),
+  OUTBOX_POLL_MS: int(50, 60_000).default(500).describe('how often the outbox relay looks for new jobs'),
+  SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000).describe('grace period for in-flight work on SIGTERM'),
+});
+
+export type Settings = z.output<typeof settings>;
+
+export interface Config {
+  port: number;
+  host: string;
+  metricsPort?: number;
+  logLevel: Settings['LOG_LEVEL'];
+  bureauTz: string;
+  database: { url: string; poolSize: number };
+  redis: { url: string; prefix: string };
+  storage:
+    | { driver: 'filesystem'; dataDir: string }
+    | {
+        driver: 'minio';
+        dataDir: string;
+        endPoint: string;
+        accessKey: string;
+        secretKey: string;
+        bucket: string;
+        region: string;
+        createBucket: boolean;
+        partSize: number;
+        partConcurrency: number;
+      };
+  dataDir: string;
+  auth: { sessionTtlMs: number; cookieSecure: boolean; passwordMinLength: number };
+  upload: { maxBytes: number };
+  outboxPollMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`Invalid setting ${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the settings from an environment; throws a ConfigError that names the first bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(settings.shape)) {
+    const v = env[key];
+    // An empty variable means "not set": docker-compose and shells produce them easily.
+    raw[key] = v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+  const parsed = settings.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'configuration');
+    throw new ConfigError(name, `${issue.message} (got ${JSON.stringify(raw[name] ?? null)})`);
+  }
+  const s = parsed.data;
+  const dataDir = path.resolve(s.DATA_DIR);
+  let storage: Config['storage'];
+  if (s.STORAGE_DRIVER === 'minio') {
+    for (const key of ['MINIO_ENDPOINT', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY'] as const) {
+      if (!s[key]) throw new ConfigError(key, 'required when STORAGE_DRIVER=minio');
+    }
+    storage = {
+      driver: 'minio',
+      dataDir,
+      endPoint: s.MINIO_ENDPOINT!,
+      accessKey: s.MINIO_ACCESS_KEY!,
+      secretKey: s.MINIO_SECRET_KEY!,
+      bucket: s.MINIO_BUCKET,
+      region: s.MINIO_REGION,
+      createBucket: s.MINIO_CREATE_BUCKET,
+      partSize: s.MINIO_PART_SIZE_MB * MiB,
+      partConcurrency: s.MINIO_PART_CONCURRENCY,
+    };
+  } else {
+    storage = { driver: 'filesystem', dataDir };
+  }
+  return {
+    port: s.PORT,
+    host: s.HOST,
+    metricsPort: s.METRICS_PORT,
+    logLevel: s.LOG_LEVEL,
+    bureauTz: s.BUREAU_TZ,
+    database: { url: s.DATABASE_URL, poolSize: s.DATABASE_POOL_SIZE },
+    redis: { url: s.REDIS_URL, prefix: s.REDIS_PREFIX },
+    storage,
+    dataDir,
+    auth: {
+      sessionTtlMs: s.SESSION_TTL_HOURS * 3600_000,
+      cookieSecure: s.SESSION_COOKIE_SECURE,
+      passwordMinLength: s.PASSWORD_MIN_LENGTH,
+    },
+    upload: { maxBytes: s.UPLOAD_MAX_BYTES },
+    outboxPollMs: s.OUTBOX_POLL_MS,
+    shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,107 @@
+import type { Client, Db } from '../db/pool';
+import { PgCode, pgCode } from '../db/pool';
+import { hashPassword, passwordProblem } from '../auth/passwords';
+import type { Role } from '../auth/roles';
+import { revokeUserTokens } from '../auth/tokens';
+import { badRequest, conflict, notFound } from '../errors';
+import { officerIdOf } from './officers';
+import { unitIdOf } from './units';
+
+export interface User {
+  id: number;
+  username: string;
+  role: Role;
+  unitCode: string | null;
+  badgeNo: string | null;
+  active: boolean;
+}
+
+const SELECT = `SELECT u.id, u.username, u.role, un.code AS "unitCode", o.badge_no AS "badgeNo", u.active
+  FROM users u LEFT JOIN units un ON un.id = u.unit_id LEFT JOIN officers o ON o.id = u.officer_id`;
+
+export interface NewUser {
+  username: string;
+  password: string;
+  role: Role;
+  badgeNo?: string | null;
+  unitCode?: string | null;
+}
+
+export async function createUser(db: Db, input: NewUser, passwordMinLength: number): Promise<User> {
+  const weak = passwordProblem(input.password, passwordMinLength);
+  if (weak) throw badRequest('weak_password', `password ${weak}`, 'password');
+  // An officer's account is how "own footage" is decided: it must name the officer.
+  if (input.role === 'officer' && !input.badgeNo) throw badRequest('badge_required', 'an officer account needs badgeNo', 'badgeNo');
+  const unitId = input.unitCode ? await unitIdOf(db, input.unitCode) : null;
+  const officerId = input.badgeNo ? (await officerIdOf(db, input.badgeNo)).id : null;
+  const hash = await hashPassword(input.password);
+  try {
+    const { rows } = await db.query<{ id: number }>(
+      'INSERT INTO users (username, password_hash, role, unit_id, officer_id) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+      [input.username, hash, input.role, unitId, officerId],
+    );
+    return (await getUserById(db, rows[0]!.id))!;
+  } catch (err) {
+    if (pgCode(err) === PgCode.uniqueViolation) throw conflict('user_exists', `user ${input.username} already exists`, 'username');
+    throw err;
+  }
+}
+
+/** Changes a user. Deactivating, or changing a role or unit, ends the user's sessions and tokens. */
+export async function updateUser(
+  client: Client,
+  username: string,
+  change: { active?: boolean; role?: Role; unitCode?: string | null; badgeNo?: string | null; password?: string },
+  passwordMinLength: number,
+): Promise<User> {
+  const current = await getUserByUsername(client, username);
+  if (!current) throw notFound(`user ${username}`);
+  const role = change.role ?? current.role;
+  const badgeNo = change.badgeNo !== undefined ? change.badgeNo : current.badgeNo;
+  if (role === 'officer' && !badgeNo) throw badRequest('badge_required', 'an officer account needs badgeNo', 'badgeNo');
+  let hash: string | null = null;
+  if (change.password !== undefined) {
+    const weak = passwordProblem(change.password, passwordMinLength);
+    if (weak) throw badRequest('weak_password', `password ${weak}`, 'password');
+    hash = await hashPassword(change.password);
+  }
+  const unitId = change.unitCode === undefined ? undefined : change.unitCode === null ? null : await unitIdOf(client, change.unitCode);
+  const officerId = change.badgeNo === undefined ? undefined : change.badgeNo === null ? null : (await officerIdOf(client, change.badgeNo)).id;
+  await client.query(
+    `UPDATE users SET active = coalesce($2, active), role = $3,
+        unit_id = CASE WHEN $4 THEN $5 ELSE unit_id END, officer_id = CASE WHEN $6 THEN $7 ELSE officer_id END,
+        password_hash = coalesce($8, password_hash), updated_at = now()
+      WHERE id = $1`,
+    [current.id, change.active ?? null, role, unitId !== undefined, unitId ?? null, officerId !== undefined, officerId ?? null, hash],
+  );
+  const updated = (await getUserById(client, current.id))!;
+  const narrowed =
+    (current.active && !updated.active) || current.role !== updated.role || current.unitCode !== updated.unitCode || current.badgeNo !== updated.badgeNo;
+  if (narrowed) await revokeUserTokens(client, current.id);
+  else if (hash) await revokeUserTokens(client, current.id, 'session');
+  return updated;
+}
+
+export async function getUserByUsername(db: Db, username: string): Promise<User | null> {
+  const { rows } = await db.query<User>(`${SELECT} WHERE lower(u.username) = lower($1)`, [username]);
+  return rows[0] ?? null;
+}
+
+export async function getUserById(db: Db, id: number): Promise<User | null> {
+  const { rows } = await db.query<User>(`${SELECT} WHERE u.id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+export async function listUsers(db: Db): Promise<User[]> {
+  const { rows } = await db.query<User>(`${SELECT} ORDER BY lower(u.username)`);
+  return rows;
+}
+
+/** The stored hash and state needed to check a login. */
+export async function credentialsOf(db: Db, username: string): Promise<{ id: number; passwordHash: string; active: boolean } | null> {
+  const { rows } = await db.query<{ id: number; passwordHash: string; active: boolean }>(
+    'SELECT id, password_hash AS "passwordHash", active FROM users WHERE lower(username) = lower($1)',
+    [username],
+  );
+  return rows[0] ?? null;
+}

@@ -1,0 +1,43 @@
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Context } from '../context';
+import { authenticate } from './auth';
+import { errorHandler, notFoundHandler } from './problem';
+import { RouteTable } from './route-table';
+import { authRoutes } from './routes/auth';
+import { directoryRoutes } from './routes/directory';
+import { healthRoutes } from './routes/health';
+
+export interface App {
+  app: Express;
+  /** Every /api route with its permission (the role-matrix test walks it). */
+  routes: RouteTable['routes'];
+}
+
+export function createApp(ctx: Context): App {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger: ctx.logger,
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: { req: (req) => ({ method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
+    }),
+  );
+
+  healthRoutes(app, ctx);
+
+  const api = express.Router();
+  api.use('/api', authenticate(ctx.pool));
+  const routes = new RouteTable(api);
+  authRoutes(routes, ctx);
+  directoryRoutes(routes, ctx);
+  app.use(api);
+
+  app.use('/api', notFoundHandler);
+  app.use(errorHandler(ctx.logger));
+  return { app, routes: routes.routes };
+}

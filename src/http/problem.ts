@@ -1,0 +1,72 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { AppError } from '../errors';
+import { StorageUnavailableError } from '../../storage/object-store';
+import type { Logger } from '../logger';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function sendProblem(res: Response, status: number, code: string, detail: string, field?: string): void {
+  res
+    .status(status)
+    .type('application/problem+json')
+    .send(JSON.stringify({ type: `urn:bodycam:problem:${code}`, title: TITLES[status] ?? 'Error', status, code, detail, ...(field ? { field } : {}) }));
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => sendProblem(res, 404, 'not_found', `no route for ${req.method} ${req.path}`);
+
+/** Renders every error as application/problem+json; nothing internal (stacks, SQL) reaches the client. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy(err instanceof Error ? err : undefined);
+      return;
+    }
+    if (err instanceof AppError) {
+      for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
+      sendProblem(res, err.status, err.code, err.message, err.field);
+      return;
+    }
+    if (err instanceof StorageUnavailableError) {
+      logger.warn({ err }, 'storage unavailable');
+      res.setHeader('Retry-After', '30');
+      sendProblem(res, 503, 'storage_unavailable', 'the evidence store is unavailable; try again later');
+      return;
+    }
+    // body-parser's errors carry a status and a type; they are the client's fault.
+    const status = typeof err?.status === 'number' ? err.status : 500;
+    if (status === 400 && err.type === 'entity.parse.failed') return sendProblem(res, 400, 'malformed_json', 'the body is not valid JSON');
+    if (status === 413) return sendProblem(res, 413, 'too_large', 'the request body is too large');
+    if (status === 415) return sendProblem(res, 415, 'unsupported_media_type', String(err.message ?? 'unsupported content type'));
+    if (status >= 400 && status < 500) return sendProblem(res, status, 'bad_request', 'the request cannot be read');
+    if (isDatabaseDown(err)) {
+      logger.error({ err }, 'database unavailable');
+      res.setHeader('Retry-After', '10');
+      return sendProblem(res, 503, 'database_unavailable', 'the catalog database is unavailable; try again later');
+    }
+    logger.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
+    sendProblem(res, 500, 'internal', 'an internal error occurred; it has been logged');
+  };
+}
+
+function isDatabaseDown(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  const message = String((err as Error)?.message ?? '');
+  return (
+    code === 'ECONNREFUSED' ||
+    code === '57P01' || // admin_shutdown
+    code === '57P03' || // cannot_connect_now
+    /Connection terminated|timeout exceeded when trying to connect/i.test(message)
+  );
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { AppError } from '../errors';
+import { parseInstant } from '../time';
+import { BADGE_NO, RECORDER_SERIAL, UNIT_CODE, USERNAME, cleanText } from '../directory/identifiers';
+
+/** Parses a request part with a schema; the first problem becomes a 400 naming the field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' = 'body'): z.output<S> {
+  if (where === 'body' && (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw new AppError(400, 'invalid_body', 'the request body must be a JSON object');
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    throw new AppError(400, 'unknown_field', `unknown field ${issue.keys.join(', ')}`, issue.keys[0]);
+  }
+  const field = issue.path.join('.') || undefined;
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  throw new AppError(400, missing ? 'missing_field' : 'invalid_field', missing ? `${field} is required` : `${field ?? where}: ${issue.message}`, field);
+}
+
+export const unitCode = z.string().regex(UNIT_CODE, 'letters, digits and - (at most 32)');
+export const badgeNo = z.string().regex(BADGE_NO, 'letters, digits and - (at most 20)');
+export const recorderSerial = z.string().regex(RECORDER_SERIAL, 'letters, digits and - (at most 32)');
+export const username = z.string().regex(USERNAME, 'letters, digits, ., _ and - (2 to 64)');
+export const text = (max: number) =>
+  z.string().transform((v, ctx) => {
+    const clean = cleanText(v, max);
+    if (clean === null) ctx.addIssue({ code: 'custom', message: `must be 1 to ${max} characters without control characters` });
+    return clean ?? '';
+  });
+
+/** An instant: ISO 8601 with offset, or a local time in the bureau's zone. */
+export const instant = (zone: string) =>
+  z.string().transform((v, ctx) => {
+    const d = parseInstant(v, zone);
+    if (!d) ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 time such as 2026-03-01T08:00:00+08:00' });
+    return d ?? new Date(NaN);
+  });

@@ -1,0 +1,82 @@
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig } from '../config/schema';
+import { createContext, closeContext, type Context } from './context';
+import { createApp } from './http/app';
+import { createLogger } from './logger';
+import { startWorkerRole, type WorkerRole } from '../workers/worker';
+
+type Role = 'api' | 'worker' | 'all';
+
+function listen(ctx: Context): Promise<Server> {
+  const { app } = createApp(ctx);
+  return new Promise((resolve, reject) => {
+    const server = app.listen(ctx.config.port, ctx.config.host, (err?: Error) => (err ? reject(err) : resolve(server)));
+    // Uploads of multi-GB footage take long: only the headers must arrive promptly.
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    server.keepAliveTimeout = 65_000;
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+async function main(): Promise<void> {
+  const role = (process.argv[2] ?? 'all') as Role;
+  if (!['api', 'worker', 'all'].includes(role)) {
+    console.error(`usage: main.js api|worker|all (got ${role})`);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel, { role });
+  const ctx = await createContext(config, role, logger);
+  let server: Server | undefined;
+  let worker: WorkerRole | undefined;
+  if (role !== 'worker') {
+    server = await listen(ctx);
+    logger.info({ port: config.port, host: config.host, storage: config.storage.driver }, 'api listening');
+  }
+  if (role !== 'api') worker = startWorkerRole(ctx);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    try {
+      if (server) await closeServer(server);
+      if (worker) await worker.close();
+      await closeContext(ctx);
+      logger.info('shutdown complete');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  createLogger('error').fatal({ err }, 'failed to start');
+  process.exit(1);
+});

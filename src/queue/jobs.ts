@@ -1,0 +1,33 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * Every background job: its name (also its queue's name) and its payload. A job's id is its stage plus
+ * the subject's id, so the same work enqueued twice runs once (DESIGN.md, invariant 4).
+ */
+export interface JobPayloads {
+  /** Proves the path outbox → relay → queue → worker end to end (health tooling and tests). */
+  ping: { requestedAt: string; note?: string };
+}
+
+export type JobName = keyof JobPayloads;
+
+export const JOB_NAMES = Object.freeze(['ping'] as const satisfies readonly JobName[]);
+
+// Failed jobs stay for inspection; completed ones are trimmed so Redis does not grow without bound.
+const DEFAULTS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+};
+
+export const JOB_OPTIONS: Record<JobName, JobsOptions> = {
+  ping: { ...DEFAULTS, attempts: 1 },
+};
+
+/** BullMQ job ids may not contain ':' (it separates Redis keys). */
+export function jobId(stage: JobName, subject: string): string {
+  const id = `${stage}-${subject}`;
+  if (id.includes(':')) throw new Error(`job id ${id} contains ':'`);
+  return id;
+}
