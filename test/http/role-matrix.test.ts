@@ -1,0 +1,88 @@
+import request from 'supertest';
+import { issueToken } from '../../src/auth/tokens';
+import { ROLES, type Role } from '../../src/auth/roles';
+import { createUser } from '../../src/directory/users';
+import { startTestEnv, type TestEnv } from '../support/harness';
+
+// API.md's table of who may do what, written out per route independently of src/auth/roles.ts: a route
+// added without a row here fails, and so does a permission that drifts from the contract.
+const ALL: Role[] = [...ROLES];
+const ADMIN: Role[] = ['admin'];
+const DIRECTORY_READERS: Role[] = ['admin', 'supervisor', 'reviewer'];
+
+const EXPECTED: Record<string, Role[] | 'public'> = {
+  'POST /api/auth/login': 'public',
+  'POST /api/auth/logout': ALL,
+  'GET /api/auth/me': ALL,
+  'GET /api/units': DIRECTORY_READERS,
+  'POST /api/units': ADMIN,
+  'PATCH /api/units/:code': ADMIN,
+  'GET /api/officers': DIRECTORY_READERS,
+  'GET /api/officers/:badgeNo': DIRECTORY_READERS,
+  'POST /api/officers': ADMIN,
+  'PATCH /api/officers/:badgeNo': ADMIN,
+  'GET /api/recorders': DIRECTORY_READERS,
+  'GET /api/recorders/:serial': DIRECTORY_READERS,
+  'POST /api/recorders': ADMIN,
+  'PATCH /api/recorders/:serial': ADMIN,
+  'POST /api/recorders/:serial/assignments': ADMIN,
+  'GET /api/users': ADMIN,
+  'POST /api/users': ADMIN,
+  'PATCH /api/users/:username': ADMIN,
+  'POST /api/users/:username/tokens': ADMIN,
+  'DELETE /api/users/:username/tokens': ADMIN,
+  'POST /api/directory/import': ADMIN,
+};
+
+let env: TestEnv;
+const userIds = new Map<Role, number>();
+
+beforeAll(async () => {
+  env = await startTestEnv();
+  await env.ctx.pool.query("INSERT INTO units (code, name) VALUES ('ZF1', 'one')");
+  await env.ctx.pool.query("INSERT INTO officers (badge_no, name) VALUES ('100001', 'o')");
+  for (const role of ROLES) {
+    const user = await createUser(env.ctx.pool, { username: `u-${role}`, password: 'matrix password', role, badgeNo: role === 'officer' ? '100001' : undefined }, 10);
+    userIds.set(role, user.id);
+  }
+});
+afterAll(() => env.close());
+
+const key = (r: { method: string; path: string }) => `${r.method.toUpperCase()} ${r.path}`;
+const concrete = (path: string) => path.replace(/:[A-Za-z]+/g, 'X-1');
+
+async function call(method: string, path: string, token?: string) {
+  const req = request(env.app)[method as 'get'](concrete(path));
+  if (token) req.set('Authorization', `Bearer ${token}`);
+  return method === 'get' || method === 'delete' ? req : req.send({});
+}
+
+test('every route is in the table and every row of the table is a route', () => {
+  expect(env.routes.map(key).sort()).toEqual(Object.keys(EXPECTED).sort());
+});
+
+test('each route answers each role as API.md says, and 401 without credentials', async () => {
+  const mismatches: string[] = [];
+  for (const route of env.routes) {
+    const expected = EXPECTED[key(route)];
+    if (expected === undefined || expected === 'public') continue;
+    const anonymous = await call(route.method, route.path);
+    if (anonymous.status !== 401) mismatches.push(`${key(route)} anonymous → ${anonymous.status}`);
+    for (const role of ROLES) {
+      // A fresh token per call: logout revokes the one it is called with.
+      const { token } = await issueToken(env.ctx.pool, userIds.get(role)!, 'session', 60_000);
+      const res = await call(route.method, route.path, token);
+      const allowed = expected.includes(role);
+      const ok = allowed ? res.status !== 401 && res.status !== 403 : res.status === 403;
+      if (!ok) mismatches.push(`${key(route)} as ${role} → ${res.status} ${res.body?.code ?? ''}`);
+      if (!allowed) expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+  }
+  expect(mismatches).toEqual([]);
+});
+
+test('public routes need no credentials', async () => {
+  const res = await request(env.app).post('/api/auth/login').send({ username: 'nobody', password: 'whatever' });
+  expect(res.status).toBe(401);
+  expect(res.body.code).toBe('invalid_credentials');
+});
