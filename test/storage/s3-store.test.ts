@@ -1,89 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Client } from 'minio';
 import { createObjectStore } from '../../storage/index';
 import { StorageUnavailableError, type MultipartRegistry } from '../../storage/object-store';
 import { S3Store, type S3StoreConfig, type StoreLogger } from '../../storage/s3-store';
 import { objectStoreContract, readAll, sha256, sourceOf } from './contract';
-
-// s3rver ships no type declarations; this is the one method used.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { callback(): http.RequestListener };
+import { startS3rver, type AbortMode, type TestServer } from '../support/s3rver';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'evidence-test';
-
-/**
- * How the server answers AbortMultipartUpload. s3rver itself answers 405, so the contract runs with the
- * operation filled in the way S3 and MinIO do it (remove the upload's parts); the other modes test how the
- * store copes with servers that cannot abort or fail to.
- */
-type AbortMode = 'implemented' | 's3rver' | 'failing';
-
-interface TestServer {
-  endPoint: string;
-  directory: string;
-  /** Multipart uploads s3rver still keeps on disk (it stores each under <bucket>/._S3rver_uploads/<id>/). */
-  unfinishedUploads(bucket?: string): Promise<string[]>;
-  close(): Promise<void>;
-}
-
-const s3Error = (res: http.ServerResponse, status: number, code: string) => {
-  res.writeHead(status, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
-};
-
-async function startS3rver(abortMode: AbortMode): Promise<TestServer> {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'bce-s3rver-'));
-  const s3rver = new S3rver({ directory, silent: true });
-  const handle = s3rver.callback();
-  const uploadsDir = (bucket: string) => path.join(directory, bucket, '._S3rver_uploads');
-
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://s3');
-    const uploadId = url.searchParams.get('uploadId');
-    if (req.method !== 'DELETE' || uploadId === null || abortMode === 's3rver') {
-      handle(req, res);
-      return;
-    }
-    req.resume();
-    if (abortMode === 'failing') return s3Error(res, 500, 'InternalError');
-    const dir = path.join(uploadsDir(url.pathname.split('/')[1]!), uploadId);
-    stat(dir)
-      .then(
-        () => rm(dir, { recursive: true }).then(() => void res.writeHead(204).end()),
-        () => s3Error(res, 404, 'NoSuchUpload'),
-      )
-      .catch(() => s3Error(res, 500, 'InternalError'));
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    endPoint: `http://127.0.0.1:${port}`,
-    directory,
-    async unfinishedUploads(bucket = BUCKET) {
-      try {
-        return await readdir(uploadsDir(bucket));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw err;
-      }
-    },
-    async close() {
-      // minio-js keeps connections alive; without closing them close() would wait for their idle timeout.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
 
 function configFor(endPoint: string, overrides: Partial<S3StoreConfig> = {}): S3StoreConfig {
   return {
@@ -122,7 +48,7 @@ objectStoreContract('S3Store on s3rver', async () => {
   const server = await startS3rver('implemented');
   const store = new S3Store(configFor(server.endPoint));
   await store.init();
-  return { store, leftovers: () => server.unfinishedUploads(), close: () => server.close() };
+  return { store, leftovers: () => server.unfinishedUploads(BUCKET), close: () => server.close() };
 });
 
 describe('S3Store', () => {
@@ -169,7 +95,7 @@ describe('S3Store', () => {
     expect(registry.events).toHaveLength(2);
     expect(started).toEqual(['started', 'originals/ab/abc', expect.stringMatching(/\S/)]);
     expect(finished).toEqual(['finished', 'originals/ab/abc', started![2]]);
-    expect(await server.unfinishedUploads()).toEqual([]);
+    expect(await server.unfinishedUploads(BUCKET)).toEqual([]);
     expect(sha256(await readAll(await store.get('originals/ab/abc')))).toBe(sha256(data));
   });
 
@@ -235,7 +161,7 @@ describe('S3Store', () => {
       expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ code: 'MethodNotAllowed' }) }),
     ]);
     // The documented s3rver gap: its AbortMultipartUpload is a 405, so the parts remain on its disk.
-    expect(await server.unfinishedUploads()).toEqual([started![2]]);
+    expect(await server.unfinishedUploads(BUCKET)).toEqual([started![2]]);
     expect(await store.stat('originals/ab/abe')).toBeNull();
     await expect(store.abortMultipart('originals/ab/abe', started![2])).resolves.toBeUndefined();
   });
@@ -266,9 +192,9 @@ describe('S3Store', () => {
     const store = new S3Store(configFor(server.endPoint));
     await store.init();
     const uploadId = await clientOf(store).initiateNewMultipartUpload(BUCKET, 'originals/ab/abg', {});
-    expect(await server.unfinishedUploads()).toEqual([uploadId]);
+    expect(await server.unfinishedUploads(BUCKET)).toEqual([uploadId]);
     await store.abortMultipart('originals/ab/abg', uploadId);
-    expect(await server.unfinishedUploads()).toEqual([]);
+    expect(await server.unfinishedUploads(BUCKET)).toEqual([]);
     await expect(store.abortMultipart('originals/ab/abg', uploadId)).resolves.toBeUndefined();
   });
 
