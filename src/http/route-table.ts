@@ -2,7 +2,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import type { Permission } from '../auth/roles';
 import { authorize } from './auth';
 
-export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type Method = 'get' | 'head' | 'post' | 'put' | 'patch' | 'delete';
 export type BodyKind = 'json' | 'csv' | 'none';
 
 export interface RouteSpec {
@@ -27,7 +27,7 @@ export class RouteTable {
 
   add(method: Method, path: string, permission: Permission | 'public', handler: RequestHandler, body?: BodyKind): void {
     this.routes.push({ method, path, permission });
-    const kind = body ?? (method === 'get' || method === 'delete' ? 'none' : 'json');
+    const kind = body ?? (method === 'get' || method === 'head' || method === 'delete' ? 'none' : 'json');
     const chain: RequestHandler[] = [];
     if (permission !== 'public') chain.push(authorize(permission));
     if (kind === 'json') chain.push(jsonBody);
