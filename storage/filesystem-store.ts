@@ -24,6 +24,8 @@ export const INCOMING_DIR = '.incoming';
 const UNAVAILABLE_CODES = new Set([
   'ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'ENOTDIR', 'EBUSY', 'ENODEV',
   'ENXIO', 'ESTALE', 'ETIMEDOUT', 'ENOTCONN', 'EHOSTDOWN',
+  // mkdir -p meeting a file where a folder of the store should be: the store is broken, not the request.
+  'EEXIST',
 ]);
 
 function mapError(err: unknown, doing: string): unknown {

@@ -1,10 +1,10 @@
 import type { Job } from 'bullmq';
 import type { Context } from '../src/context';
-import { JOB_NAMES, type JobName, type JobPayloads } from '../src/queue/jobs';
+import { JOB_NAMES, type HandledJob, type JobPayloads } from '../src/queue/jobs';
 import { ping } from './ping';
 
-export type Handler<K extends JobName> = (job: Job<JobPayloads[K]>, ctx: Context) => Promise<unknown>;
-export type HandlerMap = { [K in JobName]: Handler<K> };
+export type Handler<K extends HandledJob> = (job: Job<JobPayloads[K]>, ctx: Context) => Promise<unknown>;
+export type HandlerMap = { [K in HandledJob]: Handler<K> };
 
 /** One handler per job name: the compiler checks the map, and the worker checks it again at start-up. */
 export const handlers: HandlerMap = {

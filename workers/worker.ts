@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import type { Context } from '../src/context';
 import { bullConnection } from '../src/queue/connection';
-import { JOB_NAMES, type JobName } from '../src/queue/jobs';
+import { JOB_NAMES, type HandledJob } from '../src/queue/jobs';
 import { createQueues, OutboxRelay } from '../src/queue/outbox';
 import { assertHandlerMap, handlers as defaultHandlers, type HandlerMap } from './handlers';
 
@@ -15,7 +15,7 @@ export interface WorkerRole {
  * The worker role: a BullMQ worker per queue, and the outbox relay that feeds them. A job's failure is
  * the handler's thrown error, recorded by BullMQ: handlers do not catch and log their own errors.
  */
-export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHandlers, concurrency: Partial<Record<JobName, number>> = {}): WorkerRole {
+export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHandlers, concurrency: Partial<Record<HandledJob, number>> = {}): WorkerRole {
   assertHandlerMap(handlers);
   const { config, logger } = ctx;
   const connection = bullConnection(config.redis.url, 'worker', (err) => logger.warn({ err: err.message }, 'worker redis error'));

@@ -7,6 +7,8 @@ import { RouteTable } from './route-table';
 import { authRoutes } from './routes/auth';
 import { directoryRoutes } from './routes/directory';
 import { healthRoutes } from './routes/health';
+import { recordingRoutes } from './routes/recordings';
+import { tusOptions } from '../ingest/tus';
 
 export interface App {
   app: Express;
@@ -32,9 +34,12 @@ export function createApp(ctx: Context): App {
 
   const api = express.Router();
   api.use('/api', authenticate(ctx.pool));
+  // tus discovery: public, it tells what the server supports and nothing else.
+  api.options('/api/uploads', tusOptions(ctx));
   const routes = new RouteTable(api);
   authRoutes(routes, ctx);
   directoryRoutes(routes, ctx);
+  recordingRoutes(routes, ctx);
   app.use(api);
 
   app.use('/api', notFoundHandler);

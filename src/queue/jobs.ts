@@ -7,11 +7,18 @@ import type { JobsOptions } from 'bullmq';
 export interface JobPayloads {
   /** Proves the path outbox → relay → queue → worker end to end (health tooling and tests). */
   ping: { requestedAt: string; note?: string };
+  /** Probe a new recording and make it playable (the media pipeline). */
+  probe: { recordingId: string };
 }
 
 export type JobName = keyof JobPayloads;
 
+/**
+ * The jobs this version has handlers for. The relay leaves rows of other jobs in the outbox until a
+ * version that handles them runs: work recorded before its handler exists is delayed, never lost.
+ */
 export const JOB_NAMES = Object.freeze(['ping'] as const satisfies readonly JobName[]);
+export type HandledJob = (typeof JOB_NAMES)[number];
 
 // Failed jobs stay for inspection; completed ones are trimmed so Redis does not grow without bound.
 const DEFAULTS: JobsOptions = {
@@ -23,6 +30,7 @@ const DEFAULTS: JobsOptions = {
 
 export const JOB_OPTIONS: Record<JobName, JobsOptions> = {
   ping: { ...DEFAULTS, attempts: 1 },
+  probe: DEFAULTS,
 };
 
 /** BullMQ job ids may not contain ':' (it separates Redis keys). */

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Db, Pool } from '../db/pool';
 import type { Logger } from '../logger';
 import { bullConnection } from './connection';
-import { JOB_NAMES, JOB_OPTIONS, type JobName, type JobPayloads } from './jobs';
+import { JOB_NAMES, JOB_OPTIONS, type HandledJob, type JobName, type JobPayloads } from './jobs';
 
 /**
  * Records background work in the caller's transaction. Nothing reaches Redis here: if the transaction
@@ -12,7 +12,7 @@ export async function enqueue<K extends JobName>(db: Db, name: K, id: string, pa
   await db.query('INSERT INTO outbox (job_name, job_id, payload) VALUES ($1, $2, $3)', [name, id, JSON.stringify(payload)]);
 }
 
-export type Queues = Record<JobName, Queue>;
+export type Queues = Record<HandledJob, Queue>;
 
 export function createQueues(redisUrl: string, prefix: string, logger: Logger): { queues: Queues; close(): Promise<void> } {
   const connection = bullConnection(redisUrl, 'producer', (err) => logger.warn({ err: err.message }, 'queue producer redis error'));
@@ -71,14 +71,13 @@ export class OutboxRelay {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: number; job_name: JobName; job_id: string; payload: unknown }>(
-        'SELECT id, job_name, job_id, payload FROM outbox WHERE relayed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
-        [this.batch],
+      const { rows } = await client.query<{ id: number; job_name: HandledJob; job_id: string; payload: unknown }>(
+        `SELECT id, job_name, job_id, payload FROM outbox WHERE relayed_at IS NULL AND job_name = ANY($2)
+          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.batch, JOB_NAMES],
       );
       for (const row of rows) {
-        const queue = this.queues[row.job_name];
-        if (!queue) throw new Error(`outbox row ${row.id} names unknown job ${row.job_name}`);
-        await queue.add(row.job_name, row.payload, { ...JOB_OPTIONS[row.job_name], jobId: row.job_id });
+        await this.queues[row.job_name].add(row.job_name, row.payload, { ...JOB_OPTIONS[row.job_name], jobId: row.job_id });
       }
       if (rows.length) await client.query('UPDATE outbox SET relayed_at = now() WHERE id = ANY($1)', [rows.map((r) => r.id)]);
       await client.query('COMMIT');

@@ -9,6 +9,7 @@ import { startTestEnv, type TestEnv } from '../support/harness';
 const ALL: Role[] = [...ROLES];
 const ADMIN: Role[] = ['admin'];
 const DIRECTORY_READERS: Role[] = ['admin', 'supervisor', 'reviewer'];
+const UPLOADERS: Role[] = ['admin', 'officer', 'station'];
 
 const EXPECTED: Record<string, Role[] | 'public'> = {
   'POST /api/auth/login': 'public',
@@ -32,6 +33,13 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'POST /api/users/:username/tokens': ADMIN,
   'DELETE /api/users/:username/tokens': ADMIN,
   'POST /api/directory/import': ADMIN,
+  'POST /api/recordings': UPLOADERS,
+  'POST /api/recordings/lookup': UPLOADERS,
+  'GET /api/recordings/:id': ['admin', 'supervisor', 'reviewer', 'officer'],
+  'POST /api/uploads': UPLOADERS,
+  'HEAD /api/uploads/:id': UPLOADERS,
+  'PATCH /api/uploads/:id': UPLOADERS,
+  'DELETE /api/uploads/:id': UPLOADERS,
 };
 
 let env: TestEnv;
@@ -54,7 +62,7 @@ const concrete = (path: string) => path.replace(/:[A-Za-z]+/g, 'X-1');
 async function call(method: string, path: string, token?: string) {
   const req = request(env.app)[method as 'get'](concrete(path));
   if (token) req.set('Authorization', `Bearer ${token}`);
-  return method === 'get' || method === 'delete' ? req : req.send({});
+  return method === 'get' || method === 'head' || method === 'delete' ? req : req.send({});
 }
 
 test('every route is in the table and every row of the table is a route', () => {

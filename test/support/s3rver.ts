@@ -23,7 +23,7 @@ export interface TestServer {
   directory: string;
   /** Multipart uploads s3rver still keeps on disk (it stores each under <bucket>/._S3rver_uploads/<id>/). */
   unfinishedUploads(bucket: string): Promise<string[]>;
-  close(): Promise<void>;
+  close(opts?: { keepDirectory?: boolean }): Promise<void>;
 }
 
 const s3Error = (res: http.ServerResponse, status: number, code: string) => {
@@ -31,8 +31,12 @@ const s3Error = (res: http.ServerResponse, status: number, code: string) => {
   res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
 };
 
-export async function startS3rver(abortMode: AbortMode = 'implemented'): Promise<TestServer> {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'bce-s3rver-'));
+export async function startS3rver(
+  abortMode: AbortMode = 'implemented',
+  // A fixed port and directory bring a stopped server back as it was (a storage outage that ends).
+  at: { port?: number; directory?: string } = {},
+): Promise<TestServer> {
+  const directory = at.directory ?? (await mkdtemp(path.join(os.tmpdir(), 'bce-s3rver-')));
   const s3rver = new S3rver({ directory, silent: true });
   const handle = s3rver.callback();
   const uploadsDir = (bucket: string) => path.join(directory, bucket, '._S3rver_uploads');
@@ -54,7 +58,7 @@ export async function startS3rver(abortMode: AbortMode = 'implemented'): Promise
       )
       .catch(() => s3Error(res, 500, 'InternalError'));
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(at.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
@@ -68,12 +72,22 @@ export async function startS3rver(abortMode: AbortMode = 'implemented'): Promise
         throw err;
       }
     },
-    async close() {
+    async close(opts: { keepDirectory?: boolean } = {}) {
       // minio-js keeps connections alive; without closing them close() would wait for their idle timeout.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      await rm(directory, { recursive: true, force: true });
+      if (!opts.keepDirectory) await rm(directory, { recursive: true, force: true });
     },
+  };
+}
+
+/** Settings that put a test system on the named store: the filesystem default, or S3 on a fresh s3rver. */
+export async function storageSettings(driver: 'filesystem' | 'minio'): Promise<{ settings: Record<string, string>; s3?: TestServer }> {
+  if (driver === 'filesystem') return { settings: {} };
+  const s3 = await startS3rver();
+  return {
+    s3,
+    settings: { STORAGE_DRIVER: 'minio', MINIO_ENDPOINT: s3.endPoint, MINIO_ACCESS_KEY: 'S3RVER', MINIO_SECRET_KEY: 'S3RVER', MINIO_PART_SIZE_MB: '5' },
   };
 }

@@ -1,0 +1,67 @@
+import { DateTime } from 'luxon';
+import { BADGE_NO, RECORDER_SERIAL } from '../directory/identifiers';
+
+/** What a recorder's file name tells, when it tells it. */
+export interface NameFacts {
+  recorderSerial?: string;
+  badgeNo?: string;
+  startedAt?: Date;
+  seq?: number;
+  important: boolean;
+}
+
+export const MAX_FILENAME_LENGTH = 255;
+
+/**
+ * Why a client's file name cannot be kept, or null when it can. The name is only a label (objects are
+ * keyed by recording id), but it reaches pages, exports and ZIP entries, so nothing path-like or invisible.
+ */
+export function filenameProblem(name: string): string | null {
+  if (!name) return 'the file has no name';
+  if ([...name].length > MAX_FILENAME_LENGTH) return `the file name is longer than ${MAX_FILENAME_LENGTH} characters`;
+  if (/[/\\]/.test(name) || name === '.' || name === '..') return 'the file name must not contain a path';
+  if (/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(name)) return 'the file name contains control characters';
+  return null;
+}
+
+/**
+ * Reads `<serial>_<badge>_<YYYYMMDDhhmmss>_<seq>[_IMP].MP4` and the variants vendors write: `-` instead
+ * of `_`, the time split as `YYYYMMDD_hhmmss`, the time first, lower-case extensions, `IMP` anywhere.
+ * Local times are in the bureau's zone. Anything it cannot read is left out, never guessed.
+ */
+export function parseRecorderFileName(name: string, zone: string): NameFacts {
+  const stem = name.replace(/\.[A-Za-z0-9]{1,5}$/, '');
+  const separator = stem.includes('_') ? '_' : '-';
+  let tokens = stem.split(separator).map((t) => t.trim()).filter(Boolean);
+  const facts: NameFacts = { important: false };
+
+  if (tokens.some((t) => /^imp$/i.test(t))) {
+    facts.important = true;
+    tokens = tokens.filter((t) => !/^imp$/i.test(t));
+  }
+
+  let timeAt = tokens.findIndex((t) => /^\d{14}$/.test(t));
+  let timeText = timeAt >= 0 ? tokens[timeAt]! : undefined;
+  let timeTokens = 1;
+  if (timeAt < 0) {
+    timeAt = tokens.findIndex((t, i) => /^\d{8}$/.test(t) && /^\d{6}$/.test(tokens[i + 1] ?? ''));
+    if (timeAt >= 0) {
+      timeText = tokens[timeAt]! + tokens[timeAt + 1]!;
+      timeTokens = 2;
+    }
+  }
+  if (timeText === undefined) return facts;
+  const time = DateTime.fromFormat(timeText, 'yyyyMMddHHmmss', { zone });
+  if (time.isValid) facts.startedAt = time.toJSDate();
+
+  const before = tokens.slice(0, timeAt);
+  const after = tokens.slice(timeAt + timeTokens);
+  // Identifiers come before the time in the common layout, after it in the time-first one.
+  const ids = before.length ? before : after.slice(0, 2);
+  const rest = before.length ? after : after.slice(2);
+  if (ids[0] && RECORDER_SERIAL.test(ids[0])) facts.recorderSerial = ids[0];
+  if (ids[1] && BADGE_NO.test(ids[1])) facts.badgeNo = ids[1];
+  const seq = rest.find((t) => /^\d{1,6}$/.test(t));
+  if (seq !== undefined) facts.seq = Number(seq);
+  return facts;
+}

@@ -1,0 +1,76 @@
+import type { Db } from '../db/pool';
+import type { AuthUser } from '../auth/tokens';
+import type { Reach } from '../auth/roles';
+import { iso } from '../time';
+
+export interface RecordingDetail {
+  id: string;
+  sha256: string;
+  size: number;
+  filename: string;
+  container: string;
+  recorderSerial: string;
+  badgeNo: string;
+  /** The officer's unit when the recording began. */
+  unitCode: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  durationS: number | null;
+  seq: number | null;
+  dockedAt: string;
+  ingestedAt: string;
+  status: string;
+  statusReason: string | null;
+  progress: number | null;
+  media: unknown;
+  important: boolean;
+  cases: unknown[];
+}
+
+interface Row extends Omit<RecordingDetail, 'startedAt' | 'endedAt' | 'dockedAt' | 'ingestedAt' | 'progress' | 'cases'> {
+  officerId: number;
+  unitId: number | null;
+  startedAt: Date;
+  endedAt: Date | null;
+  dockedAt: Date;
+  ingestedAt: Date;
+}
+
+export async function getRecording(db: Db, id: string): Promise<(RecordingDetail & { officerId: number; unitId: number | null }) | null> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+  const { rows } = await db.query<Row>(
+    `SELECT r.id, r.sha256, r.size, r.filename, r.container, rc.serial AS "recorderSerial", o.badge_no AS "badgeNo",
+            r.officer_id AS "officerId", ou.unit_id AS "unitId", un.code AS "unitCode",
+            r.started_at AS "startedAt", r.ended_at AS "endedAt", r.duration_s AS "durationS", r.seq,
+            r.docked_at AS "dockedAt", r.ingested_at AS "ingestedAt", r.status, r.status_reason AS "statusReason",
+            r.media, r.important
+       FROM recordings r
+       JOIN recorders rc ON rc.id = r.recorder_id
+       JOIN officers o ON o.id = r.officer_id
+       LEFT JOIN officer_units ou ON ou.officer_id = r.officer_id AND ou.valid @> r.started_at
+       LEFT JOIN units un ON un.id = ou.unit_id
+      WHERE r.id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    ...row,
+    startedAt: iso(row.startedAt)!,
+    endedAt: iso(row.endedAt),
+    dockedAt: iso(row.dockedAt)!,
+    ingestedAt: iso(row.ingestedAt)!,
+    progress: null,
+    cases: [],
+  };
+}
+
+/**
+ * Whether a caller may see a recording: the whole bureau, their unit (the officer's unit when the
+ * recording began), or their own footage, as their permission's reach says.
+ */
+export function maySee(user: AuthUser, reach: Reach, rec: { officerId: number; unitId: number | null }): boolean {
+  if (reach === 'all') return true;
+  if (reach === 'own') return user.officerId !== null && user.officerId === rec.officerId;
+  return user.unitId === null || user.unitId === rec.unitId;
+}
