@@ -8,7 +8,7 @@ import { Upload, type HttpResponse } from 'tus-js-client';
 import { makeClip } from '../fixtures/clips';
 import { seedBureau } from '../support/bureau';
 import { startTestEnv, type TestEnv } from '../support/harness';
-import { startS3rver, storageSettings, type TestServer } from '../support/s3rver';
+import { storageSettings, type TestServer } from '../support/s3rver';
 
 // The tus endpoint wired to the real ingest path, on both stores: a finished upload becomes a recording
 // exactly as a multipart one does (same hashing, dedupe, validation and custody).
