@@ -3,6 +3,7 @@ import type { Context } from '../src/context';
 import { bullConnection } from '../src/queue/connection';
 import { JOB_NAMES, type HandledJob } from '../src/queue/jobs';
 import { createQueues, OutboxRelay } from '../src/queue/outbox';
+import { sweepAbandonedMultipart } from '../src/ingest/multipart-registry';
 import { assertHandlerMap, handlers as defaultHandlers, type HandlerMap } from './handlers';
 
 export interface WorkerRole {
@@ -29,11 +30,17 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
   const producer = createQueues(config.redis.url, config.redis.prefix, logger);
   const relay = new OutboxRelay(ctx.pool, producer.queues, logger, config.outboxPollMs);
   relay.start();
+  // An upload older than a day is no longer in progress anywhere: its process died with it.
+  const sweep = () => void sweepAbandonedMultipart(ctx.pool, ctx.store, logger, 24 * 3600_000).catch((err) => logger.warn({ err }, 'multipart sweep failed'));
+  sweep();
+  const sweeper = setInterval(sweep, 3600_000);
+  sweeper.unref();
   logger.info({ queues: JOB_NAMES }, 'worker started');
   return {
     relay,
     workers,
     async close() {
+      clearInterval(sweeper);
       await relay.stop();
       // close() lets running jobs finish; SHUTDOWN_TIMEOUT_MS in main bounds how long that may take.
       await Promise.all(workers.map((w) => w.close()));

@@ -47,11 +47,6 @@ export async function resolveToken(db: Db, token: string): Promise<(AuthUser & {
   return rows[0] ?? null;
 }
 
-export async function loadAuthUser(db: Db, userId: number): Promise<AuthUser | null> {
-  const { rows } = await db.query<AuthUser>(`SELECT ${USER_COLUMNS} FROM users u ${USER_JOINS} WHERE u.id = $1`, [userId]);
-  return rows[0] ?? null;
-}
-
 export async function revokeTokenById(db: Db, tokenId: number): Promise<void> {
   await db.query('UPDATE auth_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [tokenId]);
 }

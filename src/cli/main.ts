@@ -7,7 +7,7 @@ import { decodeCsv } from '../csv/decode';
 import { createPool, inTransaction, type Pool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { importDirectory } from '../directory/import';
-import { createUser, getUserByUsername, listUsers, updateUser } from '../directory/users';
+import { assertMachineAccount, createUser, getUserByUsername, listUsers, updateUser } from '../directory/users';
 import { AppError } from '../errors';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -75,6 +75,7 @@ async function run(argv: string[], pool: Pool, config: ReturnType<typeof loadCon
       const user = await getUserByUsername(pool, need(values, 'username'));
       if (!user) throw new UsageError(`no user ${values.username}`);
       if (!user.active) throw new UsageError(`user ${user.username} is deactivated`);
+      assertMachineAccount(user.role);
       const { token } = await issueToken(pool, user.id, 'api', null);
       out(token);
       return;

@@ -27,7 +27,15 @@ export interface CsvRow {
 export function parseCsv(text: string, required: readonly string[], maxRows: number): CsvRow[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { info: true, skip_empty_lines: true, relax_column_count: true, trim: true }) as unknown as typeof records;
+    // Newlines normalized first: csv-parse counts a CRLF inside a quoted cell as two lines. Rows of empty
+    // cells are what Excel leaves below a table.
+    records = parse(text.replace(/\r\n?/g, '\n'), {
+      info: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+      relax_column_count: true,
+      trim: true,
+    }) as unknown as typeof records;
   } catch (err) {
     throw badRequest('malformed_csv', `the CSV cannot be read: ${(err as Error).message}`);
   }

@@ -34,9 +34,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
 /** Postgres error codes the domain maps to client errors. */
 export const PgCode = {
   uniqueViolation: '23505',
-  foreignKeyViolation: '23503',
   exclusionViolation: '23P01',
-  checkViolation: '23514',
 } as const;
 
 export function pgCode(err: unknown): string | undefined {

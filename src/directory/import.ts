@@ -59,8 +59,10 @@ export function readDirectoryRow(values: Record<string, string>, zone: string): 
  */
 export async function importDirectory(pool: Pool, text: string, zone: string): Promise<ImportResult> {
   const result: ImportResult = { created: 0, updated: 0, errors: [] };
+  const seen = { badge: new Map<string, number>(), serial: new Map<string, number>(), unitName: new Map<string, [string, number]>() };
   for (const { line, values } of parseCsv(text, DIRECTORY_COLUMNS, MAX_ROWS)) {
-    const row = readDirectoryRow(values, zone);
+    const read = readDirectoryRow(values, zone);
+    const row = 'code' in read ? read : conflictWithEarlierRows(read, line, seen);
     if ('code' in row) {
       result.errors.push({ line, ...row });
       continue;
@@ -71,10 +73,34 @@ export async function importDirectory(pool: Pool, text: string, zone: string): P
       else if (outcome === 'updated') result.updated++;
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      result.errors.push({ line, code: err.code, detail: err.field ? `${err.field}: ${err.message}` : err.message });
+      const column = err.field === 'from' ? 'assigned_from' : err.field;
+      result.errors.push({ line, code: err.code, detail: column ? `${column}: ${err.message}` : err.message });
     }
   }
   return result;
+}
+
+/**
+ * One officer a row: a badge or a recorder on two rows, or one unit code with two names, would make the
+ * import apply both in turn and invent history (and flip it on every re-import). The later row is refused.
+ */
+function conflictWithEarlierRows(
+  row: DirectoryRow,
+  line: number,
+  seen: { badge: Map<string, number>; serial: Map<string, number>; unitName: Map<string, [string, number]> },
+): DirectoryRow | { code: string; detail: string } {
+  const badgeLine = seen.badge.get(row.badgeNo);
+  if (badgeLine !== undefined) return { code: 'duplicate_badge_no', detail: `badge_no ${row.badgeNo} is already on line ${badgeLine}` };
+  const serialLine = row.recorderSerial ? seen.serial.get(row.recorderSerial) : undefined;
+  if (serialLine !== undefined) return { code: 'duplicate_recorder_serial', detail: `recorder_serial ${row.recorderSerial} is already on line ${serialLine}` };
+  const named = seen.unitName.get(row.unitCode);
+  if (named && row.unitName && named[0] !== row.unitName) {
+    return { code: 'conflicting_unit_name', detail: `unit ${row.unitCode} is named ${named[0]} on line ${named[1]}` };
+  }
+  seen.badge.set(row.badgeNo, line);
+  if (row.recorderSerial) seen.serial.set(row.recorderSerial, line);
+  if (row.unitName && !named) seen.unitName.set(row.unitCode, [row.unitName, line]);
+  return row;
 }
 
 async function applyRow(client: Client, row: DirectoryRow): Promise<'created' | 'updated' | 'unchanged'> {
@@ -116,13 +142,7 @@ async function applyRow(client: Client, row: DirectoryRow): Promise<'created' | 
       [row.recorderSerial],
     );
     if (current.rows[0]?.badge_no !== row.badgeNo) {
-      const history = await client.query(
-        `SELECT 1 FROM recorder_assignments ra WHERE ra.recorder_id = (SELECT id FROM recorders WHERE serial = $1)
-            OR ra.officer_id = (SELECT id FROM officers WHERE badge_no = $2) LIMIT 1`,
-        [row.recorderSerial, row.badgeNo],
-      );
-      const from = row.assignedFrom ?? (history.rows.length ? new Date() : null);
-      await assignRecorder(client, row.recorderSerial, { badgeNo: row.badgeNo, from });
+      await assignRecorder(client, row.recorderSerial, { badgeNo: row.badgeNo, from: row.assignedFrom ?? 'initial' });
       changed = true;
     }
   }

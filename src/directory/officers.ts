@@ -2,7 +2,7 @@ import type { Client, Db } from '../db/pool';
 import { PgCode, pgCode } from '../db/pool';
 import { conflict, notFound, unprocessable } from '../errors';
 import { iso } from '../time';
-import { closeOpenRange } from './history';
+import { closeOpenRange, endOpenAssignment, lockHistory } from './history';
 import { unitIdOf } from './units';
 
 export interface Period {
@@ -26,9 +26,9 @@ export interface OfficerDetail extends Officer {
 
 const SUMMARY = `o.badge_no AS "badgeNo", o.name, o.active,
   (SELECT un.code FROM officer_units ou JOIN units un ON un.id = ou.unit_id
-    WHERE ou.officer_id = o.id AND ou.valid @> now()) AS "unitCode",
+    WHERE ou.officer_id = o.id AND ou.valid @> clock_timestamp()) AS "unitCode",
   (SELECT r.serial FROM recorder_assignments ra JOIN recorders r ON r.id = ra.recorder_id
-    WHERE ra.officer_id = o.id AND ra.valid @> now()) AS "recorderSerial"`;
+    WHERE ra.officer_id = o.id AND ra.valid @> clock_timestamp()) AS "recorderSerial"`;
 
 /** Creates an officer in a unit from `from` (null: since before the system knew). */
 export async function createOfficer(
@@ -63,6 +63,7 @@ export async function updateOfficer(
   badgeNo: string,
   change: { name?: string; active?: boolean; unitCode?: string; from?: Date },
 ): Promise<{ officer: OfficerDetail; changed: boolean }> {
+  const now = await lockHistory(client);
   const { rows } = await client.query<{ id: number; name: string; active: boolean }>(
     'SELECT id, name, active FROM officers WHERE badge_no = $1 FOR UPDATE',
     [badgeNo],
@@ -76,11 +77,13 @@ export async function updateOfficer(
       change.name ?? null,
       change.active ?? null,
     ]);
+    // A deactivated officer (retired, transferred out of the bureau) holds no recorder any more.
+    if (change.active === false && current.active) await endOpenAssignment(client, 'officer_id', current.id, now);
     changed = true;
   }
   if (change.unitCode !== undefined) {
     const unitId = await unitIdOf(client, change.unitCode);
-    const at = change.from ?? new Date();
+    const at = change.from ?? now;
     const open = await client.query<{ unit_id: number }>('SELECT unit_id FROM officer_units WHERE officer_id = $1 AND upper_inf(valid)', [current.id]);
     if (open.rows[0]?.unit_id !== unitId) {
       await closeOpenRange(client, 'officer_units', 'officer_id', current.id, at, 'from');
@@ -122,7 +125,7 @@ export async function getOfficer(db: Db, badgeNo: string): Promise<OfficerDetail
 export async function listOfficers(db: Db, unitId: number | null): Promise<Officer[]> {
   const { rows } = await db.query<Officer>(
     `SELECT ${SUMMARY} FROM officers o
-      WHERE $1::bigint IS NULL OR EXISTS (SELECT 1 FROM officer_units ou WHERE ou.officer_id = o.id AND ou.unit_id = $1 AND ou.valid @> now())
+      WHERE $1::bigint IS NULL OR EXISTS (SELECT 1 FROM officer_units ou WHERE ou.officer_id = o.id AND ou.unit_id = $1 AND ou.valid @> clock_timestamp())
       ORDER BY o.badge_no`,
     [unitId],
   );

@@ -3,7 +3,7 @@ import { PgCode, pgCode } from '../db/pool';
 import { hashPassword, passwordProblem } from '../auth/passwords';
 import type { Role } from '../auth/roles';
 import { revokeUserTokens } from '../auth/tokens';
-import { badRequest, conflict, notFound } from '../errors';
+import { AppError, badRequest, conflict, notFound } from '../errors';
 import { officerIdOf } from './officers';
 import { unitIdOf } from './units';
 
@@ -104,4 +104,14 @@ export async function credentialsOf(db: Db, username: string): Promise<{ id: num
     [username],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * Tokens that never expire are for machines (a docking station, the penalty-case system). A person logs in
+ * and gets a session that does.
+ */
+export function assertMachineAccount(role: Role): void {
+  if (role !== 'station' && role !== 'integration') {
+    throw new AppError(422, 'not_a_machine_account', `tokens are issued to station and integration accounts, not to a ${role}`, 'username');
+  }
 }

@@ -33,7 +33,7 @@ export function createApp(ctx: Context): App {
   healthRoutes(app, ctx);
 
   const api = express.Router();
-  api.use('/api', authenticate(ctx.pool));
+  api.use('/api', authenticate(ctx.pool, ctx.config.auth.cookieSecure));
   // tus discovery: public, it tells what the server supports and nothing else.
   api.options('/api/uploads', tusOptions(ctx));
   const routes = new RouteTable(api);

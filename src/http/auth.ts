@@ -12,6 +12,8 @@ declare global {
       /** How the caller authenticated: the CSRF guard applies to cookies only. */
       authVia?: 'bearer' | 'cookie';
       tokenId?: number;
+      /** Why the credentials sent did not authenticate, for the 401 of a route that needs them. */
+      authProblem?: string;
       /** What the route's permission grants this caller. */
       reach?: Reach;
     }
@@ -21,23 +23,31 @@ declare global {
 export const SESSION_COOKIE = 'bce_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+// Tokens are base64url: a cookie value is used as sent, never URI-decoded (a bad escape must not throw).
 function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
 }
 
-/** Reads a bearer token or the session cookie, when present; deciding what that allows is `authorize`'s job. */
-export function authenticate(pool: Pool): RequestHandler {
-  return async (req, _res, next) => {
+/**
+ * Reads a bearer token or the session cookie, when present; deciding what that allows is `authorize`'s job.
+ * Credentials that do not resolve leave the caller anonymous, so public routes (login) still work with a
+ * stale cookie in the browser, and a stale cookie is cleared.
+ */
+export function authenticate(pool: Pool, cookieSecure: boolean): RequestHandler {
+  return async (req, res, next) => {
     const header = req.get('authorization');
     let token: string | undefined;
     if (header) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!m) throw new AppError(401, 'unauthenticated', 'the Authorization header must be "Bearer <token>"');
+      if (!m) {
+        req.authProblem = 'the Authorization header must be "Bearer <token>"';
+        return next();
+      }
       token = m[1];
       req.authVia = 'bearer';
     } else {
@@ -46,10 +56,14 @@ export function authenticate(pool: Pool): RequestHandler {
     }
     if (token) {
       const found = await resolveToken(pool, token);
-      if (!found) throw new AppError(401, 'unauthenticated', 'the token or session is invalid, expired or revoked');
-      const { tokenId, ...user } = found;
-      req.user = user;
-      req.tokenId = tokenId;
+      if (found) {
+        const { tokenId, ...user } = found;
+        req.user = user;
+        req.tokenId = tokenId;
+      } else {
+        req.authProblem = 'the token or session is invalid, expired or revoked';
+        if (req.authVia === 'cookie') clearSessionCookie(res, cookieSecure);
+      }
     }
     next();
   };
@@ -58,7 +72,7 @@ export function authenticate(pool: Pool): RequestHandler {
 /** 401 without credentials, 403 for a role without the permission or a cookie request without the CSRF header. */
 export function authorize(permission: Permission): RequestHandler {
   return (req, _res, next) => {
-    if (!req.user) throw new AppError(401, 'unauthenticated', 'log in or send a bearer token');
+    if (!req.user) throw new AppError(401, 'unauthenticated', req.authProblem ?? 'log in or send a bearer token');
     const reach = reachOf(req.user.role, permission);
     if (!reach) throw new AppError(403, 'forbidden', `the ${req.user.role} role may not do this`);
     if (req.authVia === 'cookie' && !SAFE_METHODS.has(req.method) && !req.get('x-requested-with')) {

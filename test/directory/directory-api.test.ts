@@ -163,3 +163,45 @@ describe('users', () => {
     expect((await get('/api/users')).body.items.map((u: { username: string }) => u.username)).toContain('rev2');
   });
 });
+
+describe('history under concurrency and deactivation', () => {
+  test('two recorders swapped between two officers at once: no deadlock, one consistent history', async () => {
+    await post('/api/officers', { badgeNo: '400001', name: 'a', unitCode: 'ZF2' });
+    await post('/api/officers', { badgeNo: '400002', name: 'b', unitCode: 'ZF2' });
+    await post('/api/recorders', { serial: 'SWAP-A' });
+    await post('/api/recorders', { serial: 'SWAP-B' });
+    await post('/api/recorders/SWAP-A/assignments', { badgeNo: '400001', from: '2025-01-01T00:00:00Z' });
+    await post('/api/recorders/SWAP-B/assignments', { badgeNo: '400002', from: '2025-01-01T00:00:00Z' });
+    for (let round = 0; round < 5; round++) {
+      const [holderA, holderB] = round % 2 === 0 ? ['400002', '400001'] : ['400001', '400002'];
+      const results = await Promise.all([
+        post('/api/recorders/SWAP-A/assignments', { badgeNo: holderA }),
+        post('/api/recorders/SWAP-B/assignments', { badgeNo: holderB }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual([201, 201]);
+    }
+    // One recorder per officer at every instant: the database's exclusion constraints guarantee it, and
+    // the final state is the last round's.
+    expect((await get('/api/recorders/SWAP-A')).body.badgeNo).toBe('400002');
+    expect((await get('/api/recorders/SWAP-B')).body.badgeNo).toBe('400001');
+  });
+
+  test('a deactivated officer no longer holds a recorder', async () => {
+    await post('/api/officers', { badgeNo: '400009', name: 'c', unitCode: 'ZF2' });
+    await post('/api/recorders', { serial: 'RET-1' });
+    await post('/api/recorders/RET-1/assignments', { badgeNo: '400009', from: '2025-01-01T00:00:00Z' });
+    const res = await patch('/api/officers/400009', { active: false });
+    expect(res.body).toMatchObject({ active: false, recorderSerial: null });
+    expect(res.body.recorders[0].to).not.toBeNull();
+  });
+
+  test('a supervisor with a unit sees the recorders their unit used, not the others', async () => {
+    await post('/api/users', { username: 'sup-zf2', password: 'correct horse', role: 'supervisor', unitCode: 'ZF2' });
+    const login = await request(env.app).post('/api/auth/login').send({ username: 'sup-zf2', password: 'correct horse' });
+    const serials = (await get('/api/recorders', login.body.token)).body.items.map((r: { serial: string }) => r.serial);
+    expect(serials).toEqual(expect.arrayContaining(['SWAP-A', 'SWAP-B', 'RET-1']));
+    expect(serials).not.toContain('DSJ0002'); // only ever held in ZF1
+    expect((await get('/api/recorders/DSJ0002', login.body.token)).status).toBe(403);
+    expect((await get('/api/recorders/SWAP-A', login.body.token)).status).toBe(200);
+  });
+});

@@ -39,25 +39,33 @@ describe('decoding', () => {
 });
 
 describe('POST /api/directory/import', () => {
+  const SHEET = [
+    HEADER,
+    'ZF1,执法一股,100001,张三,DSJ0001,',
+    'ZF1,执法一股,100002,李四,DSJ0002,',
+    'ZF2,执法二股,200001,王五,DSJ0003,2025-01-01 08:00:00',
+    'ZF2,执法二股,200_02,赵六,DSJ0004,', // bad badge
+    'ZF3,,300001,孙七,,', // new unit without a name
+    'ZF2,执法二股,200003,,DSJ0005,', // new officer without a name
+    'ZF2,执法二股,200004,周八,DSJ0003,', // DSJ0003 is on line 4 already
+    'ZF2,执法二股,200001,王五,,', // and so is 200001
+    'ZF1,执法1股,100005,吴九,,', // ZF1 has another name on line 2
+    ',,,,,', // what Excel leaves below a table
+    ',,,,,',
+  ].join('\r\n');
+
   test('a bureau spreadsheet in GB18030 creates units, officers, recorders and assignments; bad rows are reported by line', async () => {
-    const csv = [
-      HEADER,
-      'ZF1,执法一股,100001,张三,DSJ0001,',
-      'ZF1,执法一股,100002,李四,DSJ0002,',
-      'ZF2,执法二股,200001,王五,DSJ0003,2025-01-01 08:00:00',
-      'ZF2,执法二股,200_02,赵六,DSJ0004,', // bad badge
-      'ZF3,,300001,孙七,,', // new unit without a name
-      'ZF2,执法二股,200003,,DSJ0005,', // new officer without a name
-      'ZF2,执法二股,200004,周八,DSJ0003,', // DSJ0003 moves to 200004 now
-    ].join('\r\n');
-    const res = await upload(encodeGb18030(csv));
+    const res = await upload(encodeGb18030(SHEET));
     expect(res.status).toBe(200);
     expect(res.body.errors).toEqual([
       { line: 5, code: 'invalid_badge_no', detail: expect.any(String) },
       { line: 6, code: 'unknown_unit', detail: expect.stringContaining('unit_name') },
       { line: 7, code: 'officer_name_required', detail: expect.any(String) },
+      { line: 8, code: 'duplicate_recorder_serial', detail: expect.stringContaining('line 4') },
+      { line: 9, code: 'duplicate_badge_no', detail: expect.stringContaining('line 4') },
+      { line: 10, code: 'conflicting_unit_name', detail: expect.stringContaining('line 2') },
     ]);
-    expect(res.body.created).toBe(4);
+    expect(res.body.created).toBe(3);
     expect(res.body.updated).toBe(0);
 
     const units = await get('/api/units');
@@ -68,19 +76,34 @@ describe('POST /api/directory/import', () => {
     const zhang = await get('/api/officers/100001');
     expect(zhang.body).toMatchObject({ name: '张三', unitCode: 'ZF1', recorderSerial: 'DSJ0001' });
     expect(zhang.body.units[0].from).toBeNull(); // since before the system knew
+    expect(zhang.body.recorders).toEqual([{ recorderSerial: 'DSJ0001', from: null, to: null }]);
     const dsj3 = await get('/api/recorders/DSJ0003');
-    expect(dsj3.body.badgeNo).toBe('200004');
-    expect(dsj3.body.assignments).toEqual([
-      { badgeNo: '200001', from: '2025-01-01T00:00:00.000Z', to: expect.any(String) },
-      { badgeNo: '200004', from: expect.any(String), to: null },
-    ]);
+    expect(dsj3.body.assignments).toEqual([{ badgeNo: '200001', from: '2025-01-01T00:00:00.000Z', to: null }]);
     // The failed rows left nothing behind.
     expect((await get('/api/officers/200003')).status).toBe(404);
     expect((await get('/api/recorders/DSJ0005')).status).toBe(404);
+    expect((await get('/api/officers/100005')).status).toBe(404);
+  });
+
+  test('the whole sheet imported again changes nothing and reports the same bad rows', async () => {
+    const again = await upload(encodeGb18030(SHEET));
+    expect(again.body.created).toBe(0);
+    expect(again.body.updated).toBe(0);
+    expect(again.body.errors.map((e: { line: number }) => e.line)).toEqual([5, 6, 7, 8, 9, 10]);
+  });
+
+  test('a quoted cell with a line break and commas keeps the line numbers right', async () => {
+    const res = await upload(`${HEADER}\r\nZF1,"执法一股",100001,"张\r\n三",,\r\nZF1,执法一股,1_1,x,,\r\nZF2,执法二股,200001,"王五, 队长",,\r\n`);
+    // A name with a line break in it is refused (no control characters in names); the lines stay true.
+    expect(res.body.errors).toEqual([
+      { line: 2, code: 'invalid_officer_name', detail: expect.any(String) },
+      { line: 4, code: 'invalid_badge_no', detail: expect.any(String) },
+    ]);
+    expect((await get('/api/officers/200001')).body.name).toBe('王五, 队长');
   });
 
   test('importing the same sheet again changes nothing; a transfer is an update with history', async () => {
-    const again = await upload(`\ufeff${HEADER}\nZF1,执法一股,100001,张三,DSJ0001,\nZF1,执法一股,100002,李四,DSJ0002,\n`);
+    const again = await upload(`\ufeff${HEADER}\nZF1,执法一股,100001,,DSJ0001,\nZF1,执法一股,100002,李四,DSJ0002,\n`);
     expect(again.body).toEqual({ created: 0, updated: 0, errors: [] });
     const moved = await upload(`${HEADER}\nZF2,执法二股,100002,李四,DSJ0002,2026-02-01T09:00:00+08:00\n`);
     expect(moved.body).toEqual({ created: 0, updated: 1, errors: [] });

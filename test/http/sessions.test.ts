@@ -98,3 +98,22 @@ test('unknown API routes are a 404 problem', async () => {
   expect(res.status).toBe(404);
   expect(res.body).toMatchObject({ status: 404, code: 'not_found' });
 });
+
+test('a stale or malformed cookie does not block logging in again, and is cleared', async () => {
+  const { cookie } = await browserLogin('root', 'pw-root-long-enough');
+  await request(env.app).post('/api/auth/logout').set('Cookie', cookie).set('X-Requested-With', 'fetch');
+  const again = await request(env.app).post('/api/auth/login').set('Cookie', cookie).send({ username: 'root', password: 'pw-root-long-enough' });
+  expect(again.status).toBe(200);
+  const stale = await request(env.app).get('/api/auth/me').set('Cookie', cookie);
+  expect(stale.status).toBe(401);
+  expect(String(stale.headers['set-cookie'])).toMatch(/bce_session=;/);
+  const malformed = await request(env.app).get('/api/auth/me').set('Cookie', 'bce_session=%E0%A4%A');
+  expect(malformed.status).toBe(401);
+  expect((await request(env.app).post('/api/auth/login').set('Cookie', 'bce_session=%E0%A4%A').send({ username: 'root', password: 'pw-root-long-enough' })).status).toBe(200);
+});
+
+test('never-expiring tokens go to machine accounts only', async () => {
+  const res = await request(env.app).post('/api/users/root/tokens').set('Authorization', `Bearer ${admin}`);
+  expect(res.status).toBe(422);
+  expect(res.body.code).toBe('not_a_machine_account');
+});

@@ -93,7 +93,7 @@ async function startInstance(ctx: Context): Promise<Instance> {
     next();
   });
   const router = express.Router();
-  router.use('/api', authenticate(ctx.pool));
+  router.use('/api', authenticate(ctx.pool, false));
   router.options('/api/uploads', tusOptions(ctx));
   tusRoutes(new RouteTable(router), ctx, fakeComplete, { precheck, idleTimeoutMs: IDLE_MS });
   app.use(router);

@@ -76,3 +76,12 @@ test('a handler map that misses a job or names an unknown one is refused at star
   expect(() => assertHandlerMap({ ping: handlers.ping, pong: handlers.ping }, ['ping'])).toThrow('handler for unknown job pong');
   expect(() => assertHandlerMap({ ping: 'not a function' }, ['ping'])).toThrow('no handler for job ping');
 });
+
+test('work for a job this version has no handler for waits in the outbox, and does not block the rest', async () => {
+  await enqueue(env.ctx.pool, 'probe', jobId('probe', 'rec-1'), { recordingId: 'rec-1' });
+  const id = jobId('ping', 'behind-probe');
+  await enqueue(env.ctx.pool, 'ping', id, { requestedAt: 'after' });
+  await finished(id);
+  const { rows } = await env.ctx.pool.query("SELECT relayed_at FROM outbox WHERE job_name = 'probe'");
+  expect(rows).toEqual([{ relayed_at: null }]);
+});

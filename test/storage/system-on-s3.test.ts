@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { startTestEnv, type TestEnv } from '../support/harness';
 import { startS3rver, type TestServer } from '../support/s3rver';
+import { sweepAbandonedMultipart } from '../../src/ingest/multipart-registry';
 
 // The whole system configured for the S3 driver, as docker-compose runs it against MinIO.
 const MiB = 1024 * 1024;
@@ -61,4 +62,15 @@ test('a failed multipart upload is aborted and leaves no record, object or parts
   expect(await pending()).toEqual([]);
   expect(await env.ctx.store.stat('originals/cd/cdef')).toBeNull();
   expect(await s3.unfinishedUploads('bureau-evidence')).toEqual([]);
+});
+
+test('the sweeper aborts multipart uploads left on record by a process that died, and keeps fresh ones', async () => {
+  await env.ctx.pool.query(
+    `INSERT INTO multipart_uploads (object_key, upload_id, started_at) VALUES
+       ('originals/ee/eeee', 'dead-upload', now() - interval '2 days'), ('originals/ff/ffff', 'live-upload', now())`,
+  );
+  const cleared = await sweepAbandonedMultipart(env.ctx.pool, env.ctx.store, env.ctx.logger, 24 * 3600_000);
+  expect(cleared).toBe(1);
+  expect(await pending()).toEqual(['originals/ff/ffff']);
+  await env.ctx.pool.query('DELETE FROM multipart_uploads');
 });

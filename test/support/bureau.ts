@@ -16,7 +16,7 @@ export async function seedBureau(env: TestEnv) {
     ] as const) {
       await createOfficer(c, { badgeNo, name, unitCode, from: null });
       await createRecorder(c, { serial });
-      await assignRecorder(c, serial, { badgeNo, from: null });
+      await assignRecorder(c, serial, { badgeNo, from: 'initial' });
     }
   });
   return {

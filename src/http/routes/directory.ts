@@ -7,9 +7,9 @@ import { issueToken, revokeUserTokens } from '../../auth/tokens';
 import { decodeCsv } from '../../csv/decode';
 import { importDirectory } from '../../directory/import';
 import { createOfficer, getOfficer, listOfficers, updateOfficer } from '../../directory/officers';
-import { assignRecorder, createRecorder, getRecorder, listRecorders, updateRecorder } from '../../directory/recorders';
+import { assignRecorder, createRecorder, getRecorder, listRecorders, recorderUsedByUnit, updateRecorder } from '../../directory/recorders';
 import { createUnit, listUnits, unitIdOf, updateUnit } from '../../directory/units';
-import { createUser, getUserByUsername, listUsers, updateUser } from '../../directory/users';
+import { assertMachineAccount, createUser, getUserByUsername, listUsers, updateUser } from '../../directory/users';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
 import { badgeNo, instant, parse, recorderSerial, text, unitCode, username } from '../validate';
@@ -63,12 +63,17 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
   });
 
   // Recorders
-  routes.add('get', '/api/recorders', 'directory.read', async (_req, res) => {
-    res.json({ items: await listRecorders(pool) });
+  routes.add('get', '/api/recorders', 'directory.read', async (req, res) => {
+    res.json({ items: await listRecorders(pool, scopeUnitId(req)) });
   });
   routes.add('get', '/api/recorders/:serial', 'directory.read', async (req, res) => {
-    const recorder = await getRecorder(pool, String(req.params.serial));
-    if (!recorder) throw notFound(`recorder ${req.params.serial}`);
+    const serial = String(req.params.serial);
+    const recorder = await getRecorder(pool, serial);
+    if (!recorder) throw notFound(`recorder ${serial}`);
+    const scope = scopeUnitId(req);
+    if (scope !== null && !(await recorderUsedByUnit(pool, serial, scope))) {
+      throw new AppError(403, 'out_of_scope', 'that recorder was never used in your unit');
+    }
     res.json(recorder);
   });
   routes.add('post', '/api/recorders', 'directory.write', async (req, res) => {
@@ -84,7 +89,7 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
   });
   routes.add('post', '/api/recorders/:serial/assignments', 'directory.write', async (req, res) => {
     const body = parse(z.strictObject({ badgeNo, from: at.optional() }), req.body);
-    const recorder = await inTransaction(pool, (c) => assignRecorder(c, String(req.params.serial), { badgeNo: body.badgeNo, from: body.from ?? new Date() }));
+    const recorder = await inTransaction(pool, (c) => assignRecorder(c, String(req.params.serial), { badgeNo: body.badgeNo, from: body.from ?? 'now' }));
     res.status(201).json(recorder);
   });
 
@@ -121,6 +126,7 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
       const user = await getUserByUsername(pool, String(req.params.username));
       if (!user) throw notFound(`user ${req.params.username}`);
       if (!user.active) throw new AppError(422, 'user_inactive', `user ${user.username} is deactivated`, 'username');
+      assertMachineAccount(user.role);
       const { token, id } = await issueToken(pool, user.id, 'api', null);
       ctx.logger.info({ username: user.username, tokenId: id, by: req.user!.username }, 'token issued');
       res.status(201).json({ token, username: user.username });

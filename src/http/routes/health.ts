@@ -20,7 +20,9 @@ export async function checkHealth(ctx: Context, timeoutMs = 2000): Promise<{ ok:
       await within(timeoutMs, fn());
       return 'ok';
     } catch (err) {
-      return { error: (err as Error).message || String(err) };
+      // The reason goes to the log; the public answer says only that it failed (no paths, hosts or users).
+      ctx.logger.warn({ err: (err as Error).message || String(err) }, 'health check failed');
+      return { error: (err as Error).message?.startsWith('no answer within') ? 'timeout' : 'unavailable' };
     }
   };
   const [db, redis, storage] = await Promise.all([
