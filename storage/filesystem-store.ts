@@ -54,6 +54,7 @@ async function fsyncPath(p: string): Promise<void> {
 }
 
 const DAY_MS = 24 * 3600_000;
+const WRITE_BUFFER = 4 * 1024 * 1024;
 
 export class FilesystemStore implements ObjectStore {
   readonly driver = 'filesystem' as const;
@@ -115,7 +116,8 @@ export class FilesystemStore implements ObjectStore {
     let placed = false;
     try {
       await mkdir(this.incoming, { recursive: true });
-      const out = createWriteStream(temp, { flags: 'wx' });
+      // A deep buffer lets the network side run ahead of the disk (writev batches what accumulates).
+      const out = createWriteStream(temp, { flags: 'wx', highWaterMark: WRITE_BUFFER });
       // pipeline keeps memory flat (backpressure) and destroys both ends on error or abort.
       await pipeline(body, out, signal ? { signal } : {});
       // fsync affects the file, not the descriptor: a fresh one is enough and keeps the stream code plain.

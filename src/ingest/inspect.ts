@@ -22,7 +22,8 @@ export class InspectingStream extends Transform {
     private readonly filename: string,
     private readonly maxBytes: number,
   ) {
-    super();
+    // Room for a few network reads: the hashing and the store's writes then overlap instead of alternating.
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   get sha256(): string {
