@@ -14,7 +14,8 @@ import { createUser } from '../../src/directory/users';
 import { createLogger } from '../../src/logger';
 import { projectRoot } from '../../src/paths';
 import { timeApiUpload, timeDirectPut } from './ingest';
-import { cpuSeconds, createDatabase, flushDisks, fmt, footageFile, MiB, peakRss, startApi, variant } from './support';
+import { createScratchDatabase } from '../scratch';
+import { cpuSeconds, flushDisks, fmt, footageFile, MiB, peakRss, startApi, variant } from './support';
 
 // npm run bench [-- --storage filesystem|minio --file-mb 1024 --big-mb 4096 --parallel 16 --parallel-mb 128 --rounds 3]
 // Every figure is a ratio against a baseline measured in the same run on the same machine; no timing is a
@@ -43,7 +44,7 @@ async function main() {
   const rounds = num('rounds');
   const root = projectRoot();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bce-bench-'));
-  const db = await createDatabase();
+  const db = await createScratchDatabase('bce_bench');
   const cleanups: (() => Promise<unknown>)[] = [() => rm(dir, { recursive: true, force: true }), () => db.drop()];
   try {
     const env: Record<string, string> = { DATABASE_URL: db.url, DATA_DIR: path.join(dir, 'data'), REDIS_PREFIX: `bcebench${process.pid}`, UPLOAD_MAX_BYTES: String(16 * 1024 * MiB) };

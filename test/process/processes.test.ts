@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { projectRoot } from '../../src/paths';
 import { createTestDatabase } from '../support/harness';
+import { freePort } from '../../scripts/scratch';
 
 const root = projectRoot();
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
@@ -23,17 +23,6 @@ afterAll(async () => {
   await db.drop();
   await rm(dataDir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 function run(args: string[], env: NodeJS.ProcessEnv = baseEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(tsx, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createScratchDatabase } from '../../scripts/scratch';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import request from 'supertest';
 import type { Express } from 'express';
 import { loadConfig, type Config } from '../../config/schema';
@@ -12,27 +12,8 @@ import { createLogger } from '../../src/logger';
 import { createUser } from '../../src/directory/users';
 import type { Role } from '../../src/auth/roles';
 
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
 /** A database of its own for one test file, so files run in parallel. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `bce_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+export const createTestDatabase = () => createScratchDatabase('bce_test');
 
 export interface TestEnv {
   config: Config;
