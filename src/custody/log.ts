@@ -13,11 +13,16 @@ const CUSTODY_LOCK = 7_316_402;
  * Appends an event inside the caller's transaction (it must be one: the lock is held until it ends, and
  * the event exists only if the change it records commits).
  */
+/** Takes the custody lock for the rest of the transaction (appendCustody does; taking it early sets lock order). */
+export async function lockCustody(client: Db): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [CUSTODY_LOCK]);
+}
+
 export async function appendCustody(
   client: Db,
   event: { actor: string; action: string; target: string; detail: Record<string, unknown> },
 ): Promise<CustodyEvent> {
-  await client.query('SELECT pg_advisory_xact_lock($1)', [CUSTODY_LOCK]);
+  await lockCustody(client);
   const { rows } = await client.query<{ seq: number; hash: string }>('SELECT seq, hash FROM custody_events ORDER BY seq DESC LIMIT 1');
   const prevHash = rows[0]?.hash ?? GENESIS_HASH;
   // The detail is stored as jsonb and read back for verification: a JSON round trip now makes the hashed

@@ -9,9 +9,14 @@ import { INGEST_FIELDS, type IngestFields, type Uploader } from '../ingest/types
 export interface IngestState {
   uploader: Uploader;
   files: { meta: ResolvedMeta; stored: StoredOriginal }[];
-  /** The text fields present when the first file part began; any field added later came after a file. */
-  fieldsBeforeFiles: Set<string> | null;
+  /** The text fields as they were when the first file part began; anything added later came after a file. */
+  fieldsBeforeFiles: string | null;
+  /** Files still being stored: multer reports a failure without waiting for them, so cleanup must. */
+  inFlight: Promise<unknown>[];
 }
+
+/** The fields as one comparable text (a field repeated later turns a value into an array). */
+export const fieldsSnapshot = (body: unknown) => JSON.stringify(body ?? {});
 
 const states = new WeakMap<Request, IngestState>();
 
@@ -33,7 +38,9 @@ class IngestStorage implements multer.StorageEngine {
   constructor(private readonly ctx: Context) {}
 
   _handleFile(req: Request, file: Express.Multer.File, cb: (error?: unknown, info?: Partial<Express.Multer.File>) => void): void {
-    this.handle(req, file).then(
+    const work = this.handle(req, file);
+    states.get(req)!.inFlight.push(work);
+    work.then(
       (size) => cb(null, { size }),
       (err: unknown) => cb(err),
     );
@@ -42,7 +49,7 @@ class IngestStorage implements multer.StorageEngine {
   private async handle(req: Request, file: Express.Multer.File): Promise<number> {
     const state = states.get(req)!;
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (state.fieldsBeforeFiles === null) state.fieldsBeforeFiles = new Set(Object.keys(body));
+    if (state.fieldsBeforeFiles === null) state.fieldsBeforeFiles = fieldsSnapshot(body);
     else if (body.sha256 !== undefined) {
       throw new AppError(400, 'sha256_with_many_files', 'sha256 may be sent only with a single file', 'sha256');
     } else if (body.startedAt !== undefined) {
@@ -81,6 +88,8 @@ export function parseIngestForm(ctx: Context): (req: Request, res: Response, sta
     storage: new IngestStorage(ctx),
     // The raw name as the client sent it: a name with a path in it is refused, not quietly shortened.
     preservePath: true,
+    // File names from Chinese Windows stations are UTF-8: latin1 (multer's default) would garble them.
+    defParamCharset: 'utf8',
     limits: { fields: 16, fieldNameSize: 64, fieldSize: 1024, files: 100, parts: 120, headerPairs: 50 },
   }).array('file', 100);
   return (req, res, state) => {
@@ -95,8 +104,9 @@ export function parseIngestForm(ctx: Context): (req: Request, res: Response, sta
           const [status, code, detail] = MULTER_CODES[err.code] ?? [400, 'malformed_multipart', err.message];
           return reject(new AppError(status, code, detail, err.field));
         }
-        // busboy's own complaints about the body (a broken boundary, a cut-off form) are the client's fault.
-        if (err instanceof Error && !(err instanceof AppError) && /Unexpected end of form|Malformed|boundary|Multipart/i.test(err.message)) {
+        // busboy's own complaints about the body (a broken boundary, a cut-off form) are the client's fault,
+        // and so is a request the client abandoned (nobody is left to read the answer).
+        if (err instanceof Error && /^(Unexpected end of form|Malformed part header|Missing boundary|Unexpected end of multipart data|Request aborted)/i.test(err.message)) {
           return reject(new AppError(400, 'malformed_multipart', `the form cannot be read: ${err.message}`));
         }
         reject(err);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import type { Context } from '../context';
-import { appendCustody } from '../custody/log';
+import { appendCustody, lockCustody } from '../custody/log';
 import type { Db, Pool } from '../db/pool';
 import { inTransaction } from '../db/pool';
 import { BADGE_NO, RECORDER_SERIAL } from '../directory/identifiers';
@@ -105,7 +105,11 @@ export async function resolveMeta(db: Db, uploader: Uploader, fields: IngestFiel
     dockedAt = parsed;
   }
 
-  const recorder = await db.query<{ id: number }>('SELECT id FROM recorders WHERE serial = $1', [recorderSerial]);
+  // Case-insensitive: some vendors write names in lower case (dsj0001_…); an exact match wins.
+  const recorder = await db.query<{ id: number; serial: string }>(
+    'SELECT id, serial FROM recorders WHERE lower(serial) = lower($1) ORDER BY serial = $1 DESC LIMIT 1',
+    [recorderSerial],
+  );
   if (!recorder.rows[0]) throw fileError(422, 'unknown_recorder', filename, `no recorder with serial ${recorderSerial}`, 'recorderSerial');
   const recorderId = recorder.rows[0].id;
 
@@ -134,7 +138,7 @@ export async function resolveMeta(db: Db, uploader: Uploader, fields: IngestFiel
   return {
     filename,
     recorderId,
-    recorderSerial,
+    recorderSerial: recorder.rows[0].serial,
     officerId: officer.rows[0].id,
     badgeNo: officer.rows[0].badge_no,
     startedAt,
@@ -157,11 +161,13 @@ export async function storeOriginal(
   const id = randomUUID();
   const key = originalKey(id);
   const inspector = new InspectingStream(opts.filename, opts.maxBytes);
-  // pipe() does not pass errors on: a client that disconnects must fail the put, not stall it.
-  const onSourceError = (err: Error) => inspector.destroy(err);
+  // pipe() passes on neither errors nor a premature close: a client that disconnected (even before this
+  // began: the source may already be destroyed) must fail the put, not stall it with a file open.
+  const stopWatching = finished(source, (err) => {
+    if (err && !inspector.writableFinished) inspector.destroy(err);
+  });
   // A refusal can come before the store has attached to the stream; it is reported through `failure`.
   inspector.on('error', () => undefined);
-  source.once('error', onSourceError);
   source.pipe(inspector);
   try {
     await store.put(key, inspector);
@@ -170,7 +176,7 @@ export async function storeOriginal(
     source.resume(); // drain whatever is left of this part so the request can finish
     throw inspector.failure ?? err;
   } finally {
-    source.off('error', onSourceError);
+    stopWatching();
   }
   const sha256 = inspector.sha256;
   if (opts.expectedSha256 && opts.expectedSha256 !== sha256) {
@@ -201,6 +207,9 @@ export async function commitIngest(
   files: { meta: ResolvedMeta; stored: StoredOriginal }[],
 ): Promise<{ recordings: IngestedRecording[]; orphans: string[] }> {
   return inTransaction(pool, async (client) => {
+    // The custody lock first, before any row lock: two requests inserting the same files in another order
+    // would otherwise each hold what the other waits for.
+    await lockCustody(client);
     const recordings: IngestedRecording[] = [];
     const orphans: string[] = [];
     for (const { meta, stored } of files) {
@@ -232,7 +241,13 @@ export async function commitIngest(
       } else {
         const existing = await summaryOf(client, 'r.sha256', stored.sha256, true);
         await appendCustody(client, { actor: uploader.user.username, action: 'ingest_duplicate', target: `recording:${existing.id}`, detail });
-        recordings.push(existing);
+        // An officer whose upload matches another officer's footage learns that it is stored, not whose it is.
+        const foreign = uploader.user.role === 'officer' && existing.badgeNo !== meta.badgeNo;
+        recordings.push(
+          foreign
+            ? { ...existing, filename: meta.filename, recorderSerial: meta.recorderSerial, badgeNo: meta.badgeNo, startedAt: meta.startedAt.toISOString(), important: meta.important }
+            : existing,
+        );
         orphans.push(stored.key);
       }
     }
@@ -240,7 +255,10 @@ export async function commitIngest(
   });
 }
 
-/** Removes objects that no recording row points to; a failure is logged, not thrown (the sweeper retries). */
+/**
+ * Removes objects that no recording row points to. A failure is logged at error level, not thrown: the
+ * request's answer stands, and the object is an orphan until removed by hand (no orphan sweep exists yet).
+ */
 export async function removeObjects(ctx: Pick<Context, 'store' | 'logger'>, keys: string[]): Promise<void> {
   for (const key of keys) {
     await ctx.store.remove(key).catch((err: unknown) => ctx.logger.error({ err, key }, 'could not remove an unreferenced object'));

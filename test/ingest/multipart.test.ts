@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -232,6 +232,59 @@ describe.each(['filesystem', 'minio'] as const)('POST /api/recordings on the %s 
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
+  });
+
+  test('a client that disconnects at any moment (mid-check, just after a part) leaves nothing, no open temp file either', async () => {
+    const server = env.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as AddressInfo;
+    const clip = await readFile(clipA);
+    try {
+      await changesNothing(async () => {
+        for (const [bytes, delayMs] of [[100, 0], [100, 2], [clip.length, 0], [clip.length, 20], [clip.length, 80]] as const) {
+          const boundary = 'bce-cut';
+          const req = http.request({
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/api/recordings',
+            headers: { Authorization: `Bearer ${tokens.station}`, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': 50 * 1024 * 1024 },
+          });
+          req.on('error', () => undefined);
+          req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="DSJ0001_100001_20260308080000_0001.MP4"\r\n\r\n`);
+          req.write(Buffer.concat([clip.subarray(0, bytes - 16), randomBytes(16)]));
+          if (bytes === clip.length) req.write(`\r\n--${boundary}\r\n`);
+          await new Promise((r) => setTimeout(r, delayMs));
+          req.destroy();
+        }
+        await new Promise((r) => setTimeout(r, 1500));
+      });
+      if (driver === 'filesystem') {
+        expect(await readdir(path.join(env.dataDir, 'objects', '.incoming'))).toEqual([]);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test('UTF-8 file names are kept as sent; a field repeated after a file is refused', async () => {
+    const named = await upload().field('recorderSerial', 'DSJ0001').field('startedAt', '2026-03-09T08:00:00+08:00').attach('file', await makeClip(dir, 'x.mp4'), '执法记录_张三.MP4');
+    expect(named.status).toBe(201);
+    expect(named.body.recordings[0].filename).toBe('执法记录_张三.MP4');
+    await changesNothing(async () => {
+      const res = await upload().field('important', 'false').attach('file', await makeClip(dir, 'DSJ0001_100001_20260309090000_0001.MP4')).field('important', 'true');
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'field_after_file', field: 'important' });
+    });
+  });
+
+  test('an officer whose upload matches another officer\'s footage is not told whose it is', async () => {
+    const clip = await makeClip(dir, 'DSJ0002_100002_20260309100000_0001.MP4');
+    expect((await upload().attach('file', clip)).status).toBe(201);
+    const res = await upload(tokens.officer).field('recorderSerial', 'DSJ0001').field('badgeNo', '100001').field('startedAt', '2026-03-09T10:00:00+08:00').attach('file', clip, 'mine.MP4');
+    expect(res.status).toBe(200);
+    expect(res.body.recordings[0]).toMatchObject({ duplicate: true, badgeNo: '100001', filename: 'mine.MP4', recorderSerial: 'DSJ0001' });
   });
 
   test('lookup tells a station which hashes are stored', async () => {

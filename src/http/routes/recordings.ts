@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { commitIngest, ingestOne, removeObjects, resolveMeta } from '../../ingest/ingest';
 import { tusRoutes } from '../../ingest/tus';
 import { getRecording, maySee } from '../../recordings/read';
-import { parseIngestForm, type IngestState } from '../multipart-ingest';
+import { fieldsSnapshot, parseIngestForm, type IngestState } from '../multipart-ingest';
 import type { RouteTable } from '../route-table';
 import { parse } from '../validate';
 
@@ -20,17 +20,21 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
     '/api/recordings',
     'recordings.upload',
     async (req, res) => {
-      const state: IngestState = { uploader: { user: req.user!, method: 'multipart', receivedAt: new Date() }, files: [], fieldsBeforeFiles: null };
+      const state: IngestState = { uploader: { user: req.user!, method: 'multipart', receivedAt: new Date() }, files: [], fieldsBeforeFiles: null, inFlight: [] };
       try {
         await parseForm(req, res, state);
         if (!state.files.length) throw new AppError(400, 'no_file', 'the form has no file part named "file"', 'file');
-        const late = Object.keys(req.body ?? {}).filter((k) => !state.fieldsBeforeFiles!.has(k));
-        if (late.length) throw new AppError(400, 'field_after_file', `field ${late[0]} came after a file part: send fields first`, late[0]);
+        if (fieldsSnapshot(req.body) !== state.fieldsBeforeFiles) {
+          const before = JSON.parse(state.fieldsBeforeFiles!) as Record<string, unknown>;
+          const late = Object.keys(req.body ?? {}).find((k) => JSON.stringify(req.body[k]) !== JSON.stringify(before[k]));
+          throw new AppError(400, 'field_after_file', `field ${late} came after a file part: send fields first`, late);
+        }
         const { recordings, orphans } = await commitIngest(pool, state.uploader, state.files);
         await removeObjects(ctx, orphans);
         ctx.logger.info({ files: recordings.length, new: recordings.filter((r) => !r.duplicate).length, by: req.user!.username }, 'footage ingested');
         res.status(recordings.every((r) => r.duplicate) ? 200 : 201).json({ recordings });
       } catch (err) {
+        await Promise.allSettled(state.inFlight);
         await removeObjects(ctx, state.files.map((f) => f.stored.key));
         throw err;
       }
