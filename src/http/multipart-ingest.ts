@@ -13,6 +13,8 @@ export interface IngestState {
   fieldsBeforeFiles: string | null;
   /** Files still being stored: multer reports a failure without waiting for them, so cleanup must. */
   inFlight: Promise<unknown>[];
+  /** Ends the parse with a refusal at once; multer itself would first read the rest of the body. */
+  refuse?: (err: unknown) => void;
 }
 
 /** The fields as one comparable text (a field repeated later turns a value into an array). */
@@ -42,7 +44,11 @@ class IngestStorage implements multer.StorageEngine {
     states.get(req)!.inFlight.push(work);
     work.then(
       (size) => cb(null, { size }),
-      (err: unknown) => cb(err),
+      (err: unknown) => {
+        // The client's fault is known now: answer before gigabytes more of a refused file arrive.
+        if (err instanceof AppError && err.status < 500) states.get(req)!.refuse?.(err);
+        cb(err);
+      },
     );
   }
 
@@ -98,6 +104,7 @@ export function parseIngestForm(ctx: Context): (req: Request, res: Response, sta
     }
     states.set(req, state);
     return new Promise<void>((resolve, reject) => {
+      state.refuse = reject;
       void upload(req, res, (err?: unknown) => {
         if (!err) return resolve();
         if (err instanceof MulterError) {

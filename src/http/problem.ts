@@ -33,6 +33,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy(err instanceof Error ? err : undefined);
       return;
     }
+    // Refused before its body was read (a 4 GB file that is not video): answer now and close, rather than
+    // read the rest for nothing.
+    if (!req.complete) res.setHeader('Connection', 'close');
     if (err instanceof AppError) {
       for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
       sendProblem(res, err.status, err.code, err.message, err.field);

@@ -268,6 +268,40 @@ describe.each(['filesystem', 'minio'] as const)('POST /api/recordings on the %s 
     }
   });
 
+  test('a refused file is answered at once, not after the client has sent all of it', async () => {
+    const server = env.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const boundary = 'bce-early';
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/api/recordings',
+            headers: { Authorization: `Bearer ${tokens.station}`, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': 500 * 1024 * 1024 },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode!, body }));
+          },
+        );
+        req.on('error', reject);
+        req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="DSJ0001_100001_20260308090000_0001.MP4"\r\n\r\n`);
+        req.write(Buffer.from('not a video at all\n'.repeat(4000))); // 76 KB of the 500 MB announced, then nothing
+        setTimeout(() => reject(new Error('no answer before the body was complete')), 5000);
+      });
+      expect(answer.status).toBe(415);
+      expect(JSON.parse(answer.body).code).toBe('not_media');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   test('UTF-8 file names are kept as sent; a field repeated after a file is refused', async () => {
     const named = await upload().field('recorderSerial', 'DSJ0001').field('startedAt', '2026-03-09T08:00:00+08:00').attach('file', await makeClip(dir, 'x.mp4'), '执法记录_张三.MP4');
     expect(named.status).toBe(201);
