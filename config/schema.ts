@@ -51,8 +51,8 @@ export const settings = z.object({
     .describe('bucket that holds the footage'),
   MINIO_REGION: z.string().min(1).default('us-east-1').describe('S3 region'),
   MINIO_CREATE_BUCKET: bool.default(true).describe('create the bucket at start-up when it is missing'),
-  MINIO_PART_SIZE_MB: int(5, 1024).default(16).describe('multipart part size in MiB (memory per part in flight)'),
-  MINIO_PART_CONCURRENCY: int(1, 16).default(3).describe('multipart parts uploaded in parallel per upload'),
+  MINIO_PART_SIZE_MB: int(5, 1024).default(8).describe('multipart part size in MiB (memory per part in flight)'),
+  MINIO_PART_CONCURRENCY: int(1, 16).default(2).describe('multipart parts uploaded in parallel per upload'),
   BUREAU_TZ: z
     .string()
     .refine((v) => IANAZone.isValidZone(v), 'expected an IANA time zone such as Asia/Shanghai')
