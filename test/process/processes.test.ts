@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,11 @@ beforeAll(async () => {
   baseEnv = { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, REDIS_PREFIX: `bceproc-${randomBytes(3).toString('hex')}`, LOG_LEVEL: 'info', HOST: '127.0.0.1' };
 });
 afterAll(async () => {
+  // The worker's queues leave their meta keys under this run's prefix.
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const keys = await redis.keys(`${baseEnv.REDIS_PREFIX}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
   await db.drop();
   await rm(dataDir, { recursive: true, force: true });
 });
