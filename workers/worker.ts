@@ -4,6 +4,7 @@ import { bullConnection } from '../src/queue/connection';
 import { JOB_NAMES, type HandledJob } from '../src/queue/jobs';
 import { createQueues, OutboxRelay } from '../src/queue/outbox';
 import { sweepAbandonedMultipart } from '../src/ingest/multipart-registry';
+import { FilesystemStore } from '../storage/filesystem-store';
 import { assertHandlerMap, handlers as defaultHandlers, type HandlerMap } from './handlers';
 
 export interface WorkerRole {
@@ -31,7 +32,11 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
   const relay = new OutboxRelay(ctx.pool, producer.queues, logger, config.outboxPollMs);
   relay.start();
   // An upload older than a day is no longer in progress anywhere: its process died with it.
-  const sweep = () => void sweepAbandonedMultipart(ctx.pool, ctx.store, logger, 24 * 3600_000).catch((err) => logger.warn({ err }, 'multipart sweep failed'));
+  const sweep = () => {
+    void sweepAbandonedMultipart(ctx.pool, ctx.store, logger, 24 * 3600_000).catch((err) => logger.warn({ err }, 'multipart sweep failed'));
+    // Temp files of puts cut short by a crash (the filesystem store; S3 has the multipart sweep above).
+    if (ctx.store instanceof FilesystemStore) void ctx.store.sweepIncoming(24 * 3600_000).catch((err) => logger.warn({ err }, 'temp file sweep failed'));
+  };
   sweep();
   const sweeper = setInterval(sweep, 3600_000);
   sweeper.unref();

@@ -51,10 +51,13 @@ export interface TusOptions {
   precheck?: TusPrecheck;
   /** A PATCH whose body stalls this long is ended; the bytes received so far are kept. Default one minute. */
   idleTimeoutMs?: number;
+  /** PATCHes written at once by this process (each holds a database connection for its lock). Default 32. */
+  maxConcurrentPatches?: number;
 }
 
 const UPLOADS = '/api/uploads';
 const DEFAULT_IDLE_MS = 60_000;
+const DEFAULT_MAX_PATCHES = 32;
 
 /**
  * tus 1.0.0 (core, creation, termination) at /api/uploads. The bytes wait in `<DATA_DIR>/uploads/<id>` and
@@ -94,6 +97,7 @@ function recordingHeaders(res: Response, u: RecordingFacts): void {
 class TusService {
   private readonly log: Logger;
   private readonly idleMs: number;
+  private readonly lockPool: pg.Pool;
 
   constructor(
     private readonly ctx: Context,
@@ -102,6 +106,14 @@ class TusService {
   ) {
     this.log = ctx.logger.child({ module: 'tus' });
     this.idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+    this.lockPool = new pg.Pool({
+      connectionString: ctx.config.database.url,
+      max: options.maxConcurrentPatches ?? DEFAULT_MAX_PATCHES,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 10_000,
+      allowExitOnIdle: true,
+    });
+    this.lockPool.on('error', (err) => this.log.warn({ err: err.message }, 'idle lock connection failed'));
   }
 
   /** Every tus answer, errors included, names the protocol version; a request in another version is refused. */
@@ -204,23 +216,35 @@ class TusService {
   }
 
   /**
-   * Runs `fn` holding the upload's advisory lock, on a connection of its own: a PATCH may last as long as
-   * a 4 GB body takes, and must not hold one of the pool's connections meanwhile. The lock belongs to the
-   * session, so a process that dies mid-PATCH lets go of it with its connection.
+   * Runs `fn` holding the upload's advisory lock, on a connection of the lock pool: a PATCH may last as long
+   * as a 4 GB body takes and must not hold one of the main pool's connections meanwhile, and the lock pool
+   * is bounded so that many slow uploads cannot take every connection the database allows. The lock
+   * belongs to the session, so a process that dies mid-PATCH lets go of it with its connection.
    */
   private async withLock(id: string, fn: () => Promise<void>): Promise<void> {
-    const client = new pg.Client({ connectionString: this.ctx.config.database.url, connectionTimeoutMillis: 5000 });
-    client.on('error', (err) => this.log.warn({ err, uploadId: id }, 'lock connection failed'));
-    await client.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.lockPool.connect();
+    } catch (err) {
+      this.log.warn({ err, uploadId: id }, 'no lock connection free');
+      throw new AppError(503, 'uploads_busy', 'too many uploads are being written at once; retry shortly', undefined, { 'Retry-After': '5' });
+    }
+    let clean = false;
     try {
       const { rows } = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS got', [lockKey(id)]);
       if (!rows[0]?.got) {
+        clean = true;
         throw new AppError(423, 'upload_locked', 'another request is writing this upload; retry shortly', undefined, { 'Retry-After': '2' });
       }
-      await fn();
+      try {
+        await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [lockKey(id)]);
+        clean = true;
+      }
     } finally {
-      // Ending the session releases the lock.
-      await client.end().catch((err: unknown) => this.log.warn({ err, uploadId: id }, 'closing the lock connection failed'));
+      // A connection whose lock could not be released is closed, which releases it.
+      client.release(!clean);
     }
   }
 
