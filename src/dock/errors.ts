@@ -33,10 +33,6 @@ export class DockError extends Error {
   }
 }
 
-export function isRetryable(err: unknown): boolean {
-  return err instanceof DockError && err.retryable;
-}
-
 /** Which kind an HTTP status is. `forUpload`: a 404/410 means the upload URL expired, not a wrong server. */
 export function kindOfStatus(status: number, forUpload: boolean): FailureKind {
   if (status === 401 || status === 403) return 'auth';

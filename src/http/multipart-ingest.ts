@@ -72,7 +72,7 @@ class IngestStorage implements multer.StorageEngine {
     return stored.size;
   }
 
-  _removeFile(req: Request, _file: Express.Multer.File, cb: (error: Error | null) => void): void {
+  _removeFile(_req: Request, _file: Express.Multer.File, cb: (error: Error | null) => void): void {
     // The route removes every stored file of a failed request itself (it also fails after multer is done).
     cb(null);
   }

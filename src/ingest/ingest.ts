@@ -201,7 +201,7 @@ async function summaryOf(db: Db, where: string, value: string, duplicate: boolea
  * processing each. Content already stored (by anyone, or earlier in the same request) becomes a duplicate
  * answer; its freshly stored copy is returned in `orphans` for the caller to remove after commit.
  */
-export async function commitIngest(
+async function commitIngest(
   pool: Pool,
   uploader: Uploader,
   files: { meta: ResolvedMeta; stored: StoredOriginal }[],
@@ -256,6 +256,26 @@ export async function commitIngest(
 }
 
 /**
+ * Records stored files (commitIngest), then tidies the store: the copies that turned out to be duplicates
+ * after commit, or every object of the request when the commit fails.
+ */
+export async function recordIngest(
+  ctx: Pick<Context, 'pool' | 'store' | 'logger'>,
+  uploader: Uploader,
+  files: { meta: ResolvedMeta; stored: StoredOriginal }[],
+): Promise<IngestedRecording[]> {
+  let result;
+  try {
+    result = await commitIngest(ctx.pool, uploader, files);
+  } catch (err) {
+    await removeObjects(ctx, files.map((f) => f.stored.key));
+    throw err;
+  }
+  await removeObjects(ctx, result.orphans);
+  return result.recordings;
+}
+
+/**
  * Removes objects that no recording row points to. A failure is logged at error level, not thrown: the
  * request's answer stands, and the object is an orphan until removed by hand (no orphan sweep exists yet).
  */
@@ -281,13 +301,5 @@ export async function ingestOne(ctx: Context, uploader: Uploader, fields: Ingest
     body.destroy(); // a file source need not be read to its end once the file is refused
     throw err;
   }
-  let result;
-  try {
-    result = await commitIngest(ctx.pool, uploader, [{ meta, stored }]);
-  } catch (err) {
-    await removeObjects(ctx, [stored.key]);
-    throw err;
-  }
-  await removeObjects(ctx, result.orphans);
-  return result.recordings[0]!;
+  return (await recordIngest(ctx, uploader, [{ meta, stored }]))[0]!;
 }

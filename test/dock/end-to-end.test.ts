@@ -1,16 +1,15 @@
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dockMain } from '../../src/dock/main';
 import { makeClip, truncateCopy } from '../fixtures/clips';
 import { seedBureau } from '../support/bureau';
+import { listen } from '../support/listen';
 import { startTestEnv, type TestEnv } from '../support/harness';
 
 // The docking-station client against the real API: a recorder's folder in, recordings out.
 let env: TestEnv;
-let server: Server;
+let closeServer: () => Promise<void>;
 let base: string;
 let station: string;
 let root: string;
@@ -18,14 +17,11 @@ let root: string;
 beforeAll(async () => {
   env = await startTestEnv();
   station = (await seedBureau(env)).station;
-  server = env.app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, close: closeServer } = await listen(env.app));
   root = await mkdtemp(path.join(tmpdir(), 'bce-dock-e2e-'));
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await closeServer();
   await env.close();
   await rm(root, { recursive: true, force: true });
 });

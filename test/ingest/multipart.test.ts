@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { makeClip, truncateCopy } from '../fixtures/clips';
 import { seedBureau } from '../support/bureau';
+import { listen } from '../support/listen';
 import { startTestEnv, type TestEnv } from '../support/harness';
 import { startS3rver, storageSettings, type TestServer } from '../support/s3rver';
 
@@ -202,9 +202,7 @@ describe.each(['filesystem', 'minio'] as const)('POST /api/recordings on the %s 
   });
 
   test('a client that disconnects mid-upload leaves no recording, object or multipart upload', async () => {
-    const server = env.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await listen(env.app);
     try {
       await changesNothing(async () => {
         const boundary = 'bce-boundary';
@@ -229,15 +227,12 @@ describe.each(['filesystem', 'minio'] as const)('POST /api/recordings on the %s 
         await new Promise((r) => setTimeout(r, 700));
       });
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
 
   test('a client that disconnects at any moment (mid-check, just after a part) leaves nothing, no open temp file either', async () => {
-    const server = env.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await listen(env.app);
     const clip = await readFile(clipA);
     try {
       await changesNothing(async () => {
@@ -263,15 +258,12 @@ describe.each(['filesystem', 'minio'] as const)('POST /api/recordings on the %s 
         expect(await readdir(path.join(env.dataDir, 'objects', '.incoming'))).toEqual([]);
       }
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
 
   test('a refused file is answered at once, not after the client has sent all of it', async () => {
-    const server = env.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await listen(env.app);
     try {
       const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const boundary = 'bce-early';
@@ -297,8 +289,7 @@ describe.each(['filesystem', 'minio'] as const)('POST /api/recordings on the %s 
       expect(answer.status).toBe(415);
       expect(JSON.parse(answer.body).code).toBe('not_media');
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
 

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Upload, type HttpResponse } from 'tus-js-client';
 import { makeClip } from '../fixtures/clips';
 import { seedBureau } from '../support/bureau';
+import { listen } from '../support/listen';
 import { startTestEnv, type TestEnv } from '../support/harness';
 import { storageSettings, type TestServer } from '../support/s3rver';
 
@@ -15,7 +14,7 @@ import { storageSettings, type TestServer } from '../support/s3rver';
 describe.each(['filesystem', 'minio'] as const)('tus uploads become recordings on the %s store', (driver) => {
   let env: TestEnv;
   let s3: TestServer | undefined;
-  let server: Server;
+  let closeServer: () => Promise<void>;
   let base: string;
   let station: string;
   let dir: string;
@@ -27,13 +26,10 @@ describe.each(['filesystem', 'minio'] as const)('tus uploads become recordings o
     env = await startTestEnv(storage);
     station = (await seedBureau(env)).station;
     dir = await mkdtemp(path.join(tmpdir(), 'bce-tus-'));
-    server = env.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, close: closeServer } = await listen(env.app));
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await closeServer();
     await env.close();
     await s3?.close();
     await rm(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Context } from '../../context';
 import { AppError, notFound } from '../../errors';
 import { createReadStream } from 'node:fs';
-import { commitIngest, ingestOne, removeObjects, resolveMeta } from '../../ingest/ingest';
+import { ingestOne, recordIngest, removeObjects, resolveMeta } from '../../ingest/ingest';
 import { tusRoutes } from '../../ingest/tus';
 import { getRecording, maySee } from '../../recordings/read';
 import { fieldsSnapshot, parseIngestForm, type IngestState } from '../multipart-ingest';
@@ -29,15 +29,14 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
           const late = Object.keys(req.body ?? {}).find((k) => JSON.stringify(req.body[k]) !== JSON.stringify(before[k]));
           throw new AppError(400, 'field_after_file', `field ${late} came after a file part: send fields first`, late);
         }
-        const { recordings, orphans } = await commitIngest(pool, state.uploader, state.files);
-        await removeObjects(ctx, orphans);
-        ctx.logger.info({ files: recordings.length, new: recordings.filter((r) => !r.duplicate).length, by: req.user!.username }, 'footage ingested');
-        res.status(recordings.every((r) => r.duplicate) ? 200 : 201).json({ recordings });
       } catch (err) {
         await Promise.allSettled(state.inFlight);
         await removeObjects(ctx, state.files.map((f) => f.stored.key));
         throw err;
       }
+      const recordings = await recordIngest(ctx, state.uploader, state.files);
+      ctx.logger.info({ files: recordings.length, new: recordings.filter((r) => !r.duplicate).length, by: req.user!.username }, 'footage ingested');
+      res.status(recordings.every((r) => r.duplicate) ? 200 : 201).json({ recordings });
     },
     'none',
   );
