@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import type { ProxySettings } from '../src/media/plan';
 
 // Every setting is an environment variable with a default that runs the embedded system on one machine.
 // The descriptions are the reference documentation: keep them short and true.
@@ -66,6 +67,33 @@ export const settings = z.object({
   UPLOAD_MAX_BYTES: int(1, 1024 * GiB).default(8 * GiB).describe('largest footage file accepted'),
   OUTBOX_POLL_MS: int(50, 60_000).default(500).describe('how often the outbox relay looks for new jobs'),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000).describe('grace period for in-flight work on SIGTERM'),
+  WORK_DIR: z.string().min(1).optional().describe('temporary files of media jobs (default: DATA_DIR/work)'),
+  PROBE_CONCURRENCY: int(1, 64).default(2).describe('probe jobs run at once per worker process'),
+  THUMBNAIL_CONCURRENCY: int(1, 64).default(2).describe('thumbnail jobs run at once per worker process'),
+  TRANSCODE_CONCURRENCY: int(1, 64).default(1).describe('proxy (remux or transcode) jobs run at once per worker process'),
+  FFMPEG_THREADS: int(0, 64).default(0).describe('threads per ffmpeg run; 0 lets ffmpeg choose (measured best on 2 cores)'),
+  FFMPEG_TIMEOUT_BASE_S: int(10, 86_400).default(300).describe('an ffmpeg run is killed after this many seconds ...'),
+  FFMPEG_TIMEOUT_PER_MEDIA_S: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'expected a number')
+    .transform(Number)
+    .pipe(z.number().min(0).max(100))
+    .default(2)
+    .describe('... plus this many seconds per second of footage'),
+  JOB_LOCK_MS: int(1000, 600_000).default(30_000).describe('a job whose worker stops renewing its lock this long is handed to another worker'),
+  PROXY_MAX_BITRATE_KBPS: int(100, 1_000_000).default(12_000).describe('an original above this bit rate gets a proxy'),
+  PROXY_HEIGHT: int(144, 2160).default(720).describe('height of a transcoded proxy (never upscaled)'),
+  PROXY_CRF: int(0, 51).default(26).describe('x264 quality of a transcoded proxy (higher is smaller)'),
+  PROXY_PRESET: z
+    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'])
+    .default('veryfast')
+    .describe('x264 speed preset of a transcoded proxy'),
+  PROXY_AUDIO_KBPS: int(16, 512).default(96).describe('AAC bit rate of proxy audio'),
+  PROXY_KEYFRAME_S: int(1, 10).default(2).describe('seconds between keyframes of a transcoded proxy (seek granularity)'),
+  PROXY_ALWAYS_TRANSCODE: bool.default(false).describe('transcode every recording (a low-bit-rate proxy for slow links)'),
+  SPRITE_FRAMES: int(1, 400).default(60).describe('most frames in a recording\'s scrubbing sprite sheet'),
+  SPRITE_TILE_WIDTH: int(32, 640).default(160).describe('width of one sprite frame in pixels'),
+  CUSTODY_VIEW_WINDOW_MIN: int(1, 24 * 60).default(30).describe('a playback is one custody view event per user and recording in this window'),
 });
 
 export type Settings = z.output<typeof settings>;
@@ -97,6 +125,18 @@ export interface Config {
   upload: { maxBytes: number };
   outboxPollMs: number;
   shutdownTimeoutMs: number;
+  media: MediaConfig;
+  custodyViewWindowMs: number;
+}
+
+export interface MediaConfig {
+  workDir: string;
+  concurrency: { probe: number; thumbnails: number; proxy: number };
+  threads: number;
+  timeout: { baseS: number; perMediaS: number };
+  lockMs: number;
+  proxy: ProxySettings;
+  sprite: { maxFrames: number; tileWidth: number };
 }
 
 export class ConfigError extends Error {
@@ -163,5 +203,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     upload: { maxBytes: s.UPLOAD_MAX_BYTES },
     outboxPollMs: s.OUTBOX_POLL_MS,
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
+    media: {
+      workDir: path.resolve(s.WORK_DIR ?? path.join(dataDir, 'work')),
+      concurrency: { probe: s.PROBE_CONCURRENCY, thumbnails: s.THUMBNAIL_CONCURRENCY, proxy: s.TRANSCODE_CONCURRENCY },
+      threads: s.FFMPEG_THREADS,
+      timeout: { baseS: s.FFMPEG_TIMEOUT_BASE_S, perMediaS: s.FFMPEG_TIMEOUT_PER_MEDIA_S },
+      lockMs: s.JOB_LOCK_MS,
+      proxy: {
+        maxBitRate: s.PROXY_MAX_BITRATE_KBPS * 1000,
+        height: s.PROXY_HEIGHT,
+        crf: s.PROXY_CRF,
+        preset: s.PROXY_PRESET,
+        audioBitRate: `${s.PROXY_AUDIO_KBPS}k`,
+        keyframeSeconds: s.PROXY_KEYFRAME_S,
+        threads: s.FFMPEG_THREADS,
+        alwaysTranscode: s.PROXY_ALWAYS_TRANSCODE,
+      },
+      sprite: { maxFrames: s.SPRITE_FRAMES, tileWidth: s.SPRITE_TILE_WIDTH },
+    },
+    custodyViewWindowMs: s.CUSTODY_VIEW_WINDOW_MIN * 60_000,
   };
 }

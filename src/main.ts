@@ -1,14 +1,13 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from '../config/schema';
 import { createContext, closeContext, type Context } from './context';
-import { createApp } from './http/app';
+import { createApp, type App } from './http/app';
 import { createLogger } from './logger';
 import { startWorkerRole, type WorkerRole } from '../workers/worker';
 
 type Role = 'api' | 'worker' | 'all';
 
-function listen(ctx: Context): Promise<Server> {
-  const { app } = createApp(ctx);
+function listen(ctx: Context, { app }: App): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(ctx.config.port, ctx.config.host, (err?: Error) => (err ? reject(err) : resolve(server)));
     // Uploads of multi-GB footage take long: only the headers must arrive promptly.
@@ -44,9 +43,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, { role });
   const ctx = await createContext(config, role, logger);
   let server: Server | undefined;
+  let web: App | undefined;
   let worker: WorkerRole | undefined;
   if (role !== 'worker') {
-    server = await listen(ctx);
+    web = createApp(ctx);
+    server = await listen(ctx, web);
     logger.info({ port: config.port, host: config.host, storage: config.storage.driver }, 'api listening');
   }
   if (role !== 'api') worker = startWorkerRole(ctx);
@@ -62,8 +63,9 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     timer.unref();
     try {
-      if (server) await closeServer(server);
-      if (worker) await worker.close();
+      // Uploads in flight and jobs in progress wind down side by side.
+      await Promise.all([server && closeServer(server), worker?.close()]);
+      await web?.close();
       await closeContext(ctx);
       logger.info('shutdown complete');
       process.exit(0);

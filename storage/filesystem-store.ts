@@ -157,6 +157,11 @@ export class FilesystemStore implements ObjectStore {
     }
   }
 
+  async readableLocation(key: string): Promise<string> {
+    assertValidKey(key);
+    return this.pathOf(key);
+  }
+
   async stat(key: string): Promise<ObjectInfo | null> {
     assertValidKey(key);
     try {

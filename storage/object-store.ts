@@ -51,6 +51,11 @@ export interface ObjectStore {
    * StorageNotFoundError when absent, and with RangeError when the range starts at or past the end.
    */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Where a program such as ffmpeg can read the object itself, with seeking: a local path, or a URL that
+   * stays valid for `validForS` seconds. Lets a 4 GB original be probed and thumbnailed without a copy.
+   */
+  readableLocation(key: string, validForS: number): Promise<string>;
   /** Every object whose key starts with `prefix`, in no particular order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Removes the object; removing an absent object is not an error. */

@@ -329,6 +329,16 @@ export class S3Store implements ObjectStore {
     await this.tryAbort(key, uploadId);
   }
 
+  async readableLocation(key: string, validForS: number): Promise<string> {
+    assertValidKey(key);
+    try {
+      // A presigned GET: ffmpeg reads over HTTP with Range requests and needs no credentials of its own.
+      return await this.client.presignedGetObject(this.bucket, key, Math.max(1, Math.min(7 * 24 * 3600, Math.ceil(validForS))));
+    } catch (err) {
+      throw mapError(err, `presigning ${key}`);
+    }
+  }
+
   async stat(key: string): Promise<ObjectInfo | null> {
     assertValidKey(key);
     try {

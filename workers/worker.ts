@@ -1,11 +1,12 @@
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Context } from '../src/context';
 import { bullConnection } from '../src/queue/connection';
 import { JOB_NAMES, type HandledJob } from '../src/queue/jobs';
 import { createQueues, OutboxRelay } from '../src/queue/outbox';
 import { sweepAbandonedMultipart } from '../src/ingest/multipart-registry';
 import { FilesystemStore } from '../storage/filesystem-store';
-import { assertHandlerMap, handlers as defaultHandlers, type HandlerMap } from './handlers';
+import { assertHandlerMap, handlers as defaultHandlers, onFinalFailure, type HandlerMap } from './handlers';
+import { sweepWorkDirs, type JobRun } from './media-job';
 
 export interface WorkerRole {
   relay: OutboxRelay;
@@ -17,14 +18,34 @@ export interface WorkerRole {
  * The worker role: a BullMQ worker per queue, and the outbox relay that feeds them. A job's failure is
  * the handler's thrown error, recorded by BullMQ: handlers do not catch and log their own errors.
  */
-export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHandlers, concurrency: Partial<Record<HandledJob, number>> = {}): WorkerRole {
+export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHandlers): WorkerRole {
   assertHandlerMap(handlers);
   const { config, logger } = ctx;
+  const { media } = config;
+  const concurrency: Record<HandledJob, number> = { ping: 1, probe: media.concurrency.probe, proxy: media.concurrency.proxy, thumbnails: media.concurrency.thumbnails };
   const connection = bullConnection(config.redis.url, 'worker', (err) => logger.warn({ err: err.message }, 'worker redis error'));
   const workers = JOB_NAMES.map((name) => {
-    const handler = handlers[name] as (job: unknown, ctx: Context) => Promise<unknown>;
-    const worker = new Worker(name, (job) => handler(job, ctx), { connection, prefix: config.redis.prefix, concurrency: concurrency[name] ?? 1 });
-    worker.on('failed', (job, err) => logger.error({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed'));
+    const handler = handlers[name] as (job: Job, ctx: Context, run: JobRun) => Promise<unknown>;
+    // Three parameters: BullMQ passes the cancellation signal only to processors that declare it.
+    const processor = (job: Job, token?: string, signal?: AbortSignal) => handler(job, ctx, { token, signal });
+    const worker = new Worker(name, processor, {
+      connection,
+      prefix: config.redis.prefix,
+      concurrency: concurrency[name],
+      // The lock is renewed every half period while the job runs (ffmpeg runs in a child process, so the
+      // event loop stays free to renew it); a worker that dies stops renewing, and after one period its job
+      // is moved back to the queue for another worker.
+      lockDuration: media.lockMs,
+      stalledInterval: media.lockMs,
+      maxStalledCount: 2,
+    });
+    worker.on('failed', (job, err) => {
+      logger.error({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed');
+      const final = job && err.name !== 'UnrecoverableError' && job.attemptsMade >= (job.opts.attempts ?? 1);
+      const effect = onFinalFailure[name] as ((job: Job, err: Error, ctx: Context) => Promise<void>) | undefined;
+      if (final && effect) void effect(job, err, ctx).catch((e) => logger.error({ queue: name, jobId: job.id, err: e }, 'failure side effect failed'));
+    });
+    worker.on('stalled', (jobId) => logger.warn({ queue: name, jobId }, 'job stalled: its worker stopped renewing the lock; it runs again'));
     worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
     return worker;
   });
@@ -36,19 +57,27 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
     void sweepAbandonedMultipart(ctx.pool, ctx.store, logger, 24 * 3600_000).catch((err) => logger.warn({ err }, 'multipart sweep failed'));
     // Temp files of puts cut short by a crash (the filesystem store; S3 has the multipart sweep above).
     if (ctx.store instanceof FilesystemStore) void ctx.store.sweepIncoming(24 * 3600_000).catch((err) => logger.warn({ err }, 'temp file sweep failed'));
+    void sweepWorkDirs(media.workDir, logger).catch((err) => logger.warn({ err }, 'work directory sweep failed'));
   };
   sweep();
   const sweeper = setInterval(sweep, 3600_000);
   sweeper.unref();
-  logger.info({ queues: JOB_NAMES }, 'worker started');
+  logger.info({ queues: JOB_NAMES, concurrency, threads: media.threads }, 'worker started');
   return {
     relay,
     workers,
     async close() {
       clearInterval(sweeper);
       await relay.stop();
-      // close() lets running jobs finish; SHUTDOWN_TIMEOUT_MS in main bounds how long that may take.
-      await Promise.all(workers.map((w) => w.close()));
+      // Stop taking jobs, then cancel the running ones: each kills its ffmpeg and hands its job back to
+      // the queue (attempt not spent), so a long transcode does not hold up a deploy.
+      await Promise.all(
+        workers.map((w) => {
+          const closing = w.close();
+          w.cancelAllJobs('worker stopping');
+          return closing;
+        }),
+      );
       await producer.close();
       connection.disconnect();
     },

@@ -9,6 +9,7 @@ import { migrate } from '../db/migrate';
 import { importDirectory } from '../directory/import';
 import { assertMachineAccount, createUser, getUserByUsername, listUsers, updateUser } from '../directory/users';
 import { AppError } from '../errors';
+import { requestReprocessing } from '../recordings/processing';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -19,11 +20,15 @@ const USAGE = `usage: npm run cli -- <command>
   tokens issue --username U        prints a token for a station or integration account (shown once)
   tokens revoke --username U       revokes every token of that account
   directory import FILE.csv        the bureau's spreadsheet (UTF-8 or GB18030)
+  recordings reprocess ID...       processes recordings again from the probe on (new settings, newer ffmpeg)
+  recordings reprocess --status S  ... every recording in status S (unplayable, ready, processing, received)
   migrate                          applies pending database migrations
 
 roles: ${ROLES.join(', ')}`;
 
 class UsageError extends Error {}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function need(values: Record<string, string | boolean | undefined>, name: string): string {
   const v = values[name];
@@ -43,6 +48,7 @@ async function run(argv: string[], pool: Pool, config: ReturnType<typeof loadCon
       role: { type: 'string' },
       unit: { type: 'string' },
       badge: { type: 'string' },
+      status: { type: 'string' },
     },
   });
   const key = `${group ?? ''} ${action ?? ''}`.trim();
@@ -93,6 +99,26 @@ async function run(argv: string[], pool: Pool, config: ReturnType<typeof loadCon
       out(`created ${result.created}, updated ${result.updated}, errors ${result.errors.length}`);
       for (const e of result.errors) out(`  line ${e.line}: ${e.code}: ${e.detail}`);
       if (result.errors.length) process.exitCode = 1;
+      return;
+    }
+    case 'recordings reprocess': {
+      const status = values.status;
+      if (status !== undefined && !['unplayable', 'ready', 'processing', 'received'].includes(status)) {
+        throw new UsageError('--status must be unplayable, ready, processing or received');
+      }
+      if (!!status === positionals.length > 0) throw new UsageError('give recording ids or --status, not both (nor neither)');
+      const bad = positionals.find((id) => !UUID.test(id));
+      if (bad) throw new UsageError(`${bad} is not a recording id`);
+      const ids = status
+        ? (await pool.query<{ id: string }>('SELECT id FROM recordings WHERE status = $1 ORDER BY ingested_at', [status])).rows.map((r) => r.id)
+        : positionals;
+      let queued = 0;
+      for (const id of ids) {
+        if (await requestReprocessing(pool, id)) queued++;
+        else out(`  ${id}: no such recording (or deleted)`);
+      }
+      out(`queued ${queued} recording(s) for re-processing`);
+      if (queued < ids.length) process.exitCode = 1;
       return;
     }
     case 'migrate':

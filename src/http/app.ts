@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Context } from '../context';
+import { mountQueueBoard } from './admin-queues';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './problem';
 import { RouteTable } from './route-table';
@@ -14,6 +15,8 @@ export interface App {
   app: Express;
   /** Every /api route with its permission (the role-matrix test walks it). */
   routes: RouteTable['routes'];
+  /** Releases what the app holds beyond the Context (the queue board's Redis connection); call before closeContext. */
+  close(): Promise<void>;
 }
 
 export function createApp(ctx: Context): App {
@@ -41,8 +44,9 @@ export function createApp(ctx: Context): App {
   directoryRoutes(routes, ctx);
   recordingRoutes(routes, ctx);
   app.use(api);
+  const board = mountQueueBoard(app, ctx);
 
   app.use('/api', notFoundHandler);
   app.use(errorHandler(ctx.logger));
-  return { app, routes: routes.routes };
+  return { app, routes: routes.routes, close: () => board.close() };
 }

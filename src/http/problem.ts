@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError } from '../errors';
-import { StorageUnavailableError } from '../../storage/object-store';
+import { StorageNotFoundError, StorageUnavailableError } from '../../storage/object-store';
 import type { Logger } from '../logger';
 
 const TITLES: Record<number, string> = {
@@ -11,7 +11,9 @@ const TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
+  410: 'Gone',
   415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -30,6 +32,8 @@ export const notFoundHandler: RequestHandler = (req, res) => sendProblem(res, 40
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) {
+      // Mid-stream (a store that failed while serving a file): the client sees a cut connection; say why here.
+      logger.warn({ err, method: req.method, url: req.originalUrl }, 'response failed after its headers were sent');
       res.destroy(err instanceof Error ? err : undefined);
       return;
     }
@@ -45,6 +49,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.warn({ err }, 'storage unavailable');
       res.setHeader('Retry-After', '30');
       sendProblem(res, 503, 'storage_unavailable', 'the evidence store is unavailable; try again later');
+      return;
+    }
+    // The catalog names a file the store does not have: an integrity fault, told plainly and logged loudly.
+    if (err instanceof StorageNotFoundError) {
+      logger.error({ err, key: err.key, url: req.originalUrl }, 'object missing from the store');
+      sendProblem(res, 500, 'object_missing', 'the stored file is missing; the incident has been logged');
       return;
     }
     // body-parser's errors carry a status and a type; they are the client's fault.

@@ -1,10 +1,11 @@
+import { command, type FfmpegCommand } from './command';
 import type { MediaInfo } from './probe';
 
 /** How playback is served, decided per stream (PeerTube's quick-transcode gate). */
 export type ProxyPlan =
   | { kind: 'original'; reason: string }
-  | { kind: 'remux'; reason: string; args: string[] }
-  | { kind: 'transcode'; reason: string; args: string[] };
+  | { kind: 'remux'; reason: string; command: FfmpegCommand }
+  | { kind: 'transcode'; reason: string; command: FfmpegCommand };
 
 export interface ProxySettings {
   /** Above this total bit rate (bit/s) an original is not served as is. */
@@ -57,23 +58,23 @@ export function proxyPlan(info: MediaInfo, input: string, output: string, s: Pro
   if (!s.alwaysTranscode && !video) {
     if (isMp4(info) && audioOk(info)) return { kind: 'original', reason: 'H.264 yuv420p with AAC or no audio, in MP4, under the bit-rate cap' };
     const why = isMp4(info) ? `audio ${info.audio?.codec} (${info.audio?.channels} channels)` : `container ${info.formatName}`;
-    return { kind: 'remux', reason: why, args: remuxArgs(info, input, output, s) };
+    return { kind: 'remux', reason: why, command: remuxCommand(info, input, output, s) };
   }
-  return { kind: 'transcode', reason: s.alwaysTranscode ? 'a low-bit-rate proxy of everything is configured' : video!, args: transcodeArgs(info, input, output, s) };
+  return { kind: 'transcode', reason: s.alwaysTranscode ? 'a low-bit-rate proxy of everything is configured' : video!, command: transcodeCommand(info, input, output, s) };
 }
 
-export function remuxArgs(info: MediaInfo, input: string, output: string, s: ProxySettings): string[] {
+export function remuxCommand(info: MediaInfo, input: string, output: string, s: ProxySettings): FfmpegCommand {
   const audio = info.audio ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', s.audioBitRate, '-ac', '2'] : [];
-  return ['-hide_banner', '-nostdin', '-y', '-i', input, '-map', '0:v:0', '-c:v', 'copy', ...audio, '-movflags', '+faststart', '-f', 'mp4', output];
+  return command([{ source: input }], ['-map', '0:v:0', '-c:v', 'copy', ...audio, '-movflags', '+faststart', '-f', 'mp4'], output);
 }
 
-export function transcodeArgs(info: MediaInfo, input: string, output: string, s: ProxySettings): string[] {
+export function transcodeCommand(info: MediaInfo, input: string, output: string, s: ProxySettings): FfmpegCommand {
   const fps = info.video?.frameRate && info.video.frameRate > 0 && info.video.frameRate <= 60 ? info.video.frameRate : 30;
   const video = info.video
     ? [
         '-map', '0:v:0',
         // Never upscale; -2 keeps the width even, which yuv420p needs.
-        '-vf', `scale=-2:'min(${s.height},ih)':flags=bicubic,format=yuv420p`,
+        '-vf', `scale=-2:'min(${s.height},trunc(ih/2)*2)':flags=bicubic,format=yuv420p`,
         '-c:v', 'libx264', '-preset', s.preset, '-crf', String(s.crf), '-profile:v', 'high',
         '-g', String(Math.round(fps * s.keyframeSeconds)), '-keyint_min', String(Math.round(fps * s.keyframeSeconds)), '-sc_threshold', '0',
         // A constant rate: browsers and the scrubber expect one.
@@ -81,5 +82,5 @@ export function transcodeArgs(info: MediaInfo, input: string, output: string, s:
       ]
     : [];
   const audio = info.audio ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', s.audioBitRate, '-ac', '2'] : [];
-  return ['-hide_banner', '-nostdin', '-y', '-i', input, ...video, ...audio, '-threads', String(s.threads), '-movflags', '+faststart', '-f', 'mp4', output];
+  return command([{ source: input }], [...video, ...audio, '-threads', String(s.threads), '-movflags', '+faststart', '-f', 'mp4'], output);
 }

@@ -7,8 +7,12 @@ import type { JobsOptions } from 'bullmq';
 export interface JobPayloads {
   /** Proves the path outbox → relay → queue → worker end to end (health tooling and tests). */
   ping: { requestedAt: string; note?: string };
-  /** Probe a new recording and make it playable (the media pipeline). */
-  probe: { recordingId: string };
+  /** Probe a recording: its media facts, its end time, and which of the stages below it needs. */
+  probe: { recordingId: string; reprocess?: boolean };
+  /** Make the browser-playable copy (remux or transcode) of a recording that is not playable as it is. */
+  proxy: { recordingId: string };
+  /** The poster frame and the scrubbing sprite sheet. */
+  thumbnails: { recordingId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -17,7 +21,7 @@ export type JobName = keyof JobPayloads;
  * The jobs this version has handlers for. The relay leaves rows of other jobs in the outbox until a
  * version that handles them runs: work recorded before its handler exists is delayed, never lost.
  */
-export const JOB_NAMES = Object.freeze(['ping'] as const satisfies readonly JobName[]);
+export const JOB_NAMES = Object.freeze(['ping', 'probe', 'proxy', 'thumbnails'] as const satisfies readonly JobName[]);
 export type HandledJob = (typeof JOB_NAMES)[number];
 
 // Failed jobs stay for inspection; completed ones are trimmed so Redis does not grow without bound.
@@ -31,6 +35,8 @@ const DEFAULTS: JobsOptions = {
 export const JOB_OPTIONS: Record<JobName, JobsOptions> = {
   ping: { ...DEFAULTS, attempts: 1 },
   probe: DEFAULTS,
+  proxy: DEFAULTS,
+  thumbnails: DEFAULTS,
 };
 
 /** BullMQ job ids may not contain ':' (it separates Redis keys). */

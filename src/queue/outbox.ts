@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Db, Pool } from '../db/pool';
+import type { Client, Db, Pool } from '../db/pool';
 import type { Logger } from '../logger';
 import { bullConnection } from './connection';
 import { JOB_NAMES, JOB_OPTIONS, type HandledJob, type JobName, type JobPayloads } from './jobs';
@@ -8,8 +8,19 @@ import { JOB_NAMES, JOB_OPTIONS, type HandledJob, type JobName, type JobPayloads
  * Records background work in the caller's transaction. Nothing reaches Redis here: if the transaction
  * rolls back the job never existed, and if Redis is down the work waits in the table.
  */
-export async function enqueue<K extends JobName>(db: Db, name: K, id: string, payload: JobPayloads[K]): Promise<void> {
-  await db.query('INSERT INTO outbox (job_name, job_id, payload) VALUES ($1, $2, $3)', [name, id, JSON.stringify(payload)]);
+export async function enqueue<K extends JobName>(
+  db: Db,
+  name: K,
+  id: string,
+  payload: JobPayloads[K],
+  options: { replace?: boolean } = {},
+): Promise<void> {
+  await db.query('INSERT INTO outbox (job_name, job_id, payload, replace) VALUES ($1, $2, $3, $4)', [
+    name,
+    id,
+    JSON.stringify(payload),
+    options.replace ?? false,
+  ]);
 }
 
 export type Queues = Record<HandledJob, Queue>;
@@ -34,7 +45,9 @@ export function createQueues(redisUrl: string, prefix: string, logger: Logger): 
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private again = false;
   private stopped = false;
+  private listener: Client | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -46,15 +59,57 @@ export class OutboxRelay {
 
   start(): void {
     this.stopped = false;
-    const tick = () => {
-      this.running = this.drain()
-        .then(() => undefined)
-        .catch((err) => this.logger.warn({ err: (err as Error).message }, 'outbox relay paused; will retry'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
-        });
-    };
-    tick();
+    this.tick();
+  }
+
+  /** Relays at once (a notification arrived); a drain already running goes round once more. */
+  kick(): void {
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (!this.stopped) this.timer = setTimeout(() => this.tick(), delayMs);
+  }
+
+  private tick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      await this.listen();
+      await this.drain();
+    })()
+      .catch((err) => this.logger.warn({ err: (err as Error).message }, 'outbox relay paused; will retry'))
+      .finally(() => {
+        this.running = undefined;
+        const now = this.again;
+        this.again = false;
+        this.schedule(now ? 0 : this.intervalMs);
+      });
+  }
+
+  // One connection held for LISTEN: the trigger on outbox notifies on every insert, so work reaches its
+  // queue within milliseconds of the commit. If the connection drops, polling carries on and the next tick
+  // listens again.
+  private async listen(): Promise<void> {
+    if (this.listener || this.stopped) return;
+    const client = await this.pool.connect();
+    client.on('notification', () => this.kick());
+    client.on('error', (err) => {
+      this.logger.warn({ err: err.message }, 'outbox listener lost; polling until it is back');
+      if (this.listener === client) this.listener = undefined;
+      client.release(err);
+    });
+    try {
+      await client.query('LISTEN outbox');
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+    this.listener = client;
   }
 
   /** Relays everything pending now; returns how many rows it moved. */
@@ -71,13 +126,15 @@ export class OutboxRelay {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: number; job_name: HandledJob; job_id: string; payload: unknown }>(
-        `SELECT id, job_name, job_id, payload FROM outbox WHERE relayed_at IS NULL AND job_name = ANY($2)
+      const { rows } = await client.query<{ id: number; job_name: HandledJob; job_id: string; payload: unknown; replace: boolean }>(
+        `SELECT id, job_name, job_id, payload, replace FROM outbox WHERE relayed_at IS NULL AND job_name = ANY($2)
           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.batch, JOB_NAMES],
       );
       for (const row of rows) {
-        await this.queues[row.job_name].add(row.job_name, row.payload, { ...JOB_OPTIONS[row.job_name], jobId: row.job_id });
+        const queue = this.queues[row.job_name];
+        if (row.replace) await removeFinished(queue, row.job_id);
+        await queue.add(row.job_name, row.payload, { ...JOB_OPTIONS[row.job_name], jobId: row.job_id });
       }
       if (rows.length) await client.query('UPDATE outbox SET relayed_at = now() WHERE id = ANY($1)', [rows.map((r) => r.id)]);
       await client.query('COMMIT');
@@ -94,5 +151,19 @@ export class OutboxRelay {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.release(true);
   }
+}
+
+/**
+ * Clears the way for a deliberate re-run: a completed or failed job still kept under the id would swallow
+ * the new one. A job waiting or running is left alone: it will do the work anyway.
+ */
+async function removeFinished(queue: Queue, id: string): Promise<void> {
+  const existing = await queue.getJob(id);
+  if (!existing) return;
+  const state = await existing.getState();
+  if (state === 'completed' || state === 'failed') await existing.remove();
 }

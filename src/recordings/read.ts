@@ -2,6 +2,7 @@ import type { Db } from '../db/pool';
 import type { AuthUser } from '../auth/tokens';
 import type { Reach } from '../auth/roles';
 import { iso } from '../time';
+import type { ProxyRecord, ThumbnailRecord } from './processing';
 
 export interface RecordingDetail {
   id: string;
@@ -23,11 +24,38 @@ export interface RecordingDetail {
   statusReason: string | null;
   progress: number | null;
   media: unknown;
+  /** How it plays: the proxy served and the thumbnails, once the pipeline has made them. */
+  playback: Playback | null;
   important: boolean;
   cases: unknown[];
 }
 
-interface Row extends Omit<RecordingDetail, 'startedAt' | 'endedAt' | 'dockedAt' | 'ingestedAt' | 'progress' | 'cases'> {
+export interface Playback {
+  proxy: { kind: ProxyRecord['kind']; reason: string } | null;
+  poster: boolean;
+  sprite: Omit<NonNullable<ThumbnailRecord['sprite']>, 'key' | 'size'> | null;
+  thumbnailsError?: string;
+}
+
+/** Where the bytes are: for the serving routes, never sent to clients. */
+export interface StoredParts {
+  objectKey: string;
+  proxy: ProxyRecord | null;
+  thumbnails: ThumbnailRecord | null;
+}
+
+function playbackOf(proxy: ProxyRecord | null, thumbnails: ThumbnailRecord | null): Playback | null {
+  if (!proxy && !thumbnails) return null;
+  const sprite = thumbnails?.sprite ? (({ key: _k, size: _s, ...geometry }) => geometry)(thumbnails.sprite) : null;
+  return {
+    proxy: proxy ? { kind: proxy.kind, reason: proxy.reason } : null,
+    poster: !!thumbnails?.poster,
+    sprite,
+    ...(thumbnails?.error ? { thumbnailsError: thumbnails.error } : {}),
+  };
+}
+
+interface Row extends Omit<RecordingDetail, 'startedAt' | 'endedAt' | 'dockedAt' | 'ingestedAt' | 'cases' | 'playback'>, StoredParts {
   officerId: number;
   unitId: number | null;
   startedAt: Date;
@@ -36,14 +64,17 @@ interface Row extends Omit<RecordingDetail, 'startedAt' | 'endedAt' | 'dockedAt'
   ingestedAt: Date;
 }
 
-export async function getRecording(db: Db, id: string): Promise<(RecordingDetail & { officerId: number; unitId: number | null }) | null> {
+export async function getRecording(
+  db: Db,
+  id: string,
+): Promise<(RecordingDetail & { officerId: number; unitId: number | null; stored: StoredParts }) | null> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
   const { rows } = await db.query<Row>(
     `SELECT r.id, r.sha256, r.size, r.filename, r.container, rc.serial AS "recorderSerial", o.badge_no AS "badgeNo",
             r.officer_id AS "officerId", ou.unit_id AS "unitId", un.code AS "unitCode",
             r.started_at AS "startedAt", r.ended_at AS "endedAt", r.duration_s AS "durationS", r.seq,
             r.docked_at AS "dockedAt", r.ingested_at AS "ingestedAt", r.status, r.status_reason AS "statusReason",
-            r.media, r.important
+            r.progress, r.media, r.important, r.object_key AS "objectKey", r.proxy, r.thumbnails
        FROM recordings r
        JOIN recorders rc ON rc.id = r.recorder_id
        JOIN officers o ON o.id = r.officer_id
@@ -54,14 +85,16 @@ export async function getRecording(db: Db, id: string): Promise<(RecordingDetail
   );
   const row = rows[0];
   if (!row) return null;
+  const { objectKey, proxy, thumbnails, ...rest } = row;
   return {
-    ...row,
+    ...rest,
     startedAt: iso(row.startedAt)!,
     endedAt: iso(row.endedAt),
     dockedAt: iso(row.dockedAt)!,
     ingestedAt: iso(row.ingestedAt)!,
-    progress: null,
+    playback: playbackOf(proxy, thumbnails),
     cases: [],
+    stored: { objectKey, proxy, thumbnails },
   };
 }
 

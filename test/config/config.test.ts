@@ -21,6 +21,22 @@ describe('configuration', () => {
     expect(c.bureauTz).toBe('Asia/Urumqi');
   });
 
+  test('media settings: the pipeline defaults, and overrides', () => {
+    const d = loadConfig({ DATA_DIR: '/srv/bce' });
+    expect(d.media).toMatchObject({
+      workDir: '/srv/bce/work',
+      concurrency: { probe: 2, thumbnails: 2, proxy: 1 },
+      threads: 0,
+      timeout: { baseS: 300, perMediaS: 2 },
+      lockMs: 30_000,
+      proxy: { maxBitRate: 12_000_000, height: 720, crf: 26, preset: 'veryfast', audioBitRate: '96k', keyframeSeconds: 2, alwaysTranscode: false },
+      sprite: { maxFrames: 60, tileWidth: 160 },
+    });
+    expect(d.custodyViewWindowMs).toBe(30 * 60_000);
+    const c = loadConfig({ WORK_DIR: '/scratch', FFMPEG_THREADS: '2', FFMPEG_TIMEOUT_PER_MEDIA_S: '0.5', PROXY_ALWAYS_TRANSCODE: 'true', PROXY_HEIGHT: '480' });
+    expect(c.media).toMatchObject({ workDir: '/scratch', threads: 2, timeout: { perMediaS: 0.5 }, proxy: { alwaysTranscode: true, height: 480, threads: 2 } });
+  });
+
   test('the minio driver takes its settings', () => {
     const c = loadConfig({ STORAGE_DRIVER: 'minio', MINIO_ENDPOINT: 'http://minio:9000', MINIO_ACCESS_KEY: 'a', MINIO_SECRET_KEY: 'b', MINIO_PART_SIZE_MB: '32' });
     expect(c.storage).toMatchObject({ driver: 'minio', endPoint: 'http://minio:9000', bucket: 'evidence', partSize: 32 * 1024 * 1024 });
@@ -37,6 +53,11 @@ describe('configuration', () => {
     [{ MINIO_BUCKET: 'Bad_Bucket' }, 'MINIO_BUCKET'],
     [{ STORAGE_DRIVER: 'minio' }, 'MINIO_ENDPOINT'],
     [{ STORAGE_DRIVER: 'minio', MINIO_ENDPOINT: 'http://m:9000', MINIO_ACCESS_KEY: 'a' }, 'MINIO_SECRET_KEY'],
+    [{ PROXY_PRESET: 'ludicrous' }, 'PROXY_PRESET'],
+    [{ PROXY_CRF: '60' }, 'PROXY_CRF'],
+    [{ FFMPEG_TIMEOUT_PER_MEDIA_S: 'slow' }, 'FFMPEG_TIMEOUT_PER_MEDIA_S'],
+    [{ TRANSCODE_CONCURRENCY: '0' }, 'TRANSCODE_CONCURRENCY'],
+    [{ PROXY_ALWAYS_TRANSCODE: 'sometimes' }, 'PROXY_ALWAYS_TRANSCODE'],
   ])('%j is refused with an error naming %s', (env, setting) => {
     let error: unknown;
     try {

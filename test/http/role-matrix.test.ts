@@ -36,6 +36,8 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'POST /api/recordings': UPLOADERS,
   'POST /api/recordings/lookup': UPLOADERS,
   'GET /api/recordings/:id': ['admin', 'supervisor', 'reviewer', 'officer'],
+  'GET /api/recordings/:id/proxy': ['admin', 'supervisor', 'reviewer', 'officer'],
+  'GET /api/recordings/:id/thumbnail': ['admin', 'supervisor', 'reviewer', 'officer'],
   'POST /api/uploads': UPLOADERS,
   'HEAD /api/uploads/:id': UPLOADERS,
   'PATCH /api/uploads/:id': UPLOADERS,

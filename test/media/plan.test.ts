@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { proxyPlan, transcodeArgs, DEFAULT_PROXY } from '../../src/media/plan';
+import { commandArgs } from '../../src/media/command';
+import { proxyPlan, transcodeCommand, DEFAULT_PROXY } from '../../src/media/plan';
 import { ffprobeArgs, parseProbe, parseRate, type MediaInfo } from '../../src/media/probe';
+import { moovBeforeMdat } from '../fixtures/media';
 
 const run = promisify(execFile);
 let dir: string;
@@ -40,7 +42,7 @@ test.each([
   ['h264.mkv', () => [...V(), ...A(), ...H264, '-c:a', 'aac'], 'remux'],
   ['hevc.mp4', () => [...V(), ...A(), '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-c:a', 'aac'], 'transcode'],
   ['mjpeg.avi', () => [...V(), ...A(), '-c:v', 'mjpeg', '-c:a', 'pcm_s16le'], 'transcode'],
-  ['odd.mp4', () => [...V('1278x719'), '-c:v', 'mpeg4'], 'transcode'],
+  ['odd.mp4', () => ['-f', 'lavfi', '-i', 'testsrc=size=1278x719:rate=15:duration=1', '-c:v', 'mpeg4'], 'transcode'],
   ['yuv444.mp4', () => [...V(), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv444p'], 'transcode'],
 ])('%s', async (name, args, kind) => {
   const file = await make(name, args());
@@ -49,7 +51,7 @@ test.each([
   expect(plan.kind).toBe(kind);
   if (plan.kind === 'original') return;
   // The plan's own arguments, run for real: the output is browser-playable and as long as the source.
-  await run('ffmpeg', [...plan.args.slice(0, 2), '-loglevel', 'error', ...plan.args.slice(2)]);
+  await run('ffmpeg', ['-loglevel', 'error', ...commandArgs(plan.command)]);
   const out = await probe(path.join(dir, `${name}.proxy.mp4`));
   expect(out.video?.codec).toBe('h264');
   expect(out.video?.pixFmt).toBe('yuv420p');
@@ -76,27 +78,8 @@ test('the transcode builder never upscales and keys every two seconds', () => {
     video: { codec: 'mjpeg', profile: null, pixFmt: 'yuvj422p', width: 640, height: 480, frameRate: 25, variableFrameRate: false, rotation: 0, bitRate: null },
     audio: null,
   };
-  const args = transcodeArgs(info, 'in.avi', 'out.mp4', DEFAULT_PROXY);
-  expect(args).toEqual(expect.arrayContaining(['-vf', "scale=-2:'min(720,ih)':flags=bicubic,format=yuv420p", '-g', '50', '-crf', '26', '-preset', 'veryfast', '-movflags', '+faststart']));
+  const args = commandArgs(transcodeCommand(info, 'in.avi', 'out.mp4', DEFAULT_PROXY));
+  expect(args).toEqual(expect.arrayContaining(['-vf', "scale=-2:'min(720,trunc(ih/2)*2)':flags=bicubic,format=yuv420p", '-g', '50', '-crf', '26', '-preset', 'veryfast', '-movflags', '+faststart']));
   expect(args).not.toContain('-c:a');
   expect(proxyPlan({ ...info, video: { ...info.video!, codec: 'h264', pixFmt: 'yuv420p' }, formatName: 'mov,mp4,m4a,3gp,3g2,mj2' }, 'i', 'o', { ...DEFAULT_PROXY, alwaysTranscode: true }).kind).toBe('transcode');
 });
-
-/** faststart: the index (moov) comes before the media data, so playback starts before the download ends. */
-async function moovBeforeMdat(file: string): Promise<boolean> {
-  const fh = await open(file, 'r');
-  try {
-    let pos = 0;
-    const header = Buffer.alloc(8);
-    for (;;) {
-      const { bytesRead } = await fh.read(header, 0, 8, pos);
-      if (bytesRead < 8) return false;
-      const type = header.toString('latin1', 4, 8);
-      if (type === 'moov') return true;
-      if (type === 'mdat') return false;
-      pos += header.readUInt32BE(0);
-    }
-  } finally {
-    await fh.close();
-  }
-}

@@ -78,10 +78,21 @@ test('a handler map that misses a job or names an unknown one is refused at star
 });
 
 test('work for a job this version has no handler for waits in the outbox, and does not block the rest', async () => {
-  await enqueue(env.ctx.pool, 'probe', jobId('probe', 'rec-1'), { recordingId: 'rec-1' });
-  const id = jobId('ping', 'behind-probe');
+  // Written by a newer version during a rolling upgrade: this one leaves it for a worker that knows it.
+  await env.ctx.pool.query(`INSERT INTO outbox (job_name, job_id, payload) VALUES ('future', 'future-1', '{}')`);
+  const id = jobId('ping', 'behind-future');
   await enqueue(env.ctx.pool, 'ping', id, { requestedAt: 'after' });
   await finished(id);
-  const { rows } = await env.ctx.pool.query("SELECT relayed_at FROM outbox WHERE job_name = 'probe'");
+  const { rows } = await env.ctx.pool.query("SELECT relayed_at FROM outbox WHERE job_name = 'future'");
   expect(rows).toEqual([{ relayed_at: null }]);
+});
+
+test('a commit reaches the queue at once: the relay listens for the outbox trigger instead of waiting to poll', async () => {
+  // The relay here polls every 100 ms; this one polls once a minute, so only the notification can be quick.
+  await worker.close();
+  worker = startWorkerRole({ ...env.ctx, config: { ...env.config, outboxPollMs: 60_000 } });
+  await new Promise((r) => setTimeout(r, 300)); // its first drain and LISTEN
+  const id = jobId('ping', 'notified');
+  await enqueue(env.ctx.pool, 'ping', id, { requestedAt: 'now' });
+  await finished(id, 10_000);
 });

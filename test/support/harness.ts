@@ -37,7 +37,7 @@ export async function startTestEnv(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const ctx = await createContext(config, 'test', createLogger(config.logLevel));
-  const { app, routes } = createApp(ctx);
+  const { app, routes, close: closeApp } = createApp(ctx);
   return {
     config,
     ctx,
@@ -45,6 +45,14 @@ export async function startTestEnv(env: Record<string, string> = {}): Promise<Te
     routes,
     dataDir,
     async close() {
+      await closeApp();
+      // Queues of this file's prefix (jobs the pipeline ran) go with its database.
+      let cursor = '0';
+      do {
+        const [next, keys] = await ctx.redis.scan(cursor, 'MATCH', `${config.redis.prefix}:*`, 'COUNT', 1000);
+        if (keys.length) await ctx.redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
       await closeContext(ctx);
       await db.drop();
       await rm(dataDir, { recursive: true, force: true });

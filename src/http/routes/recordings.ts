@@ -1,4 +1,6 @@
+import type { Request } from 'express';
 import { z } from 'zod';
+import { recordView } from '../../custody/access';
 import type { Context } from '../../context';
 import { AppError, notFound } from '../../errors';
 import { createReadStream } from 'node:fs';
@@ -7,7 +9,17 @@ import { tusRoutes } from '../../ingest/tus';
 import { getRecording, maySee } from '../../recordings/read';
 import { fieldsSnapshot, parseIngestForm, type IngestState } from '../multipart-ingest';
 import type { RouteTable } from '../route-table';
+import { sendObject } from '../serve-object';
 import { parse } from '../validate';
+
+function notPlayable(status: string, reason: string | null): AppError {
+  if (status === 'unplayable') return new AppError(409, 'unplayable', `the recording cannot be played: ${reason ?? 'unknown reason'}`);
+  return new AppError(409, 'not_ready', `the recording is ${status}: try again when it is ready`, undefined, { 'Retry-After': '5' });
+}
+
+// The original is served as the proxy only when it is MP4 (the proxy plan's gate), but say what it is.
+const contentTypeOf = (container: string) =>
+  container === 'mp4' || container === 'mov' ? 'video/mp4' : container === 'm4a' ? 'audio/mp4' : 'application/octet-stream';
 
 export function recordingRoutes(routes: RouteTable, ctx: Context): void {
   const { pool } = ctx;
@@ -62,11 +74,46 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
     res.json({ known: rows.map((r) => r.sha256) });
   });
 
-  routes.add('get', '/api/recordings/:id', 'recordings.read', async (req, res) => {
+  const visible = async (req: Request) => {
     const rec = await getRecording(pool, String(req.params.id));
     if (!rec) throw notFound(`recording ${req.params.id}`);
     if (!maySee(req.user!, req.reach!, rec)) throw new AppError(403, 'out_of_scope', 'that recording is outside your scope');
-    const { officerId: _o, unitId: _u, ...detail } = rec;
+    return rec;
+  };
+
+  routes.add('get', '/api/recordings/:id', 'recordings.read', async (req, res) => {
+    const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
     res.json(detail);
+  });
+
+  // What the browser plays: the original itself when it plays as it is, else the proxy the pipeline made.
+  // A re-processing run keeps serving the previous proxy until its own is whole.
+  routes.add('get', '/api/recordings/:id/proxy', 'recordings.read', async (req, res) => {
+    const rec = await visible(req);
+    const { proxy, objectKey } = rec.stored;
+    if (rec.status === 'deleted') throw new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
+    if (!proxy) throw notPlayable(rec.status, rec.statusReason);
+    const original = proxy.kind === 'original';
+    await recordView(pool, req.user!.username, rec.id, { via: 'proxy' }, ctx.config.custodyViewWindowMs);
+    await sendObject(req, res, ctx.store, original ? objectKey : proxy.key, {
+      contentType: original ? contentTypeOf(rec.container) : 'video/mp4',
+      size: original ? rec.size : proxy.size,
+      etag: original ? rec.sha256 : `${rec.sha256.slice(0, 16)}-${proxy.key.slice(proxy.key.lastIndexOf('/') + 1)}`,
+    });
+  });
+
+  // The poster frame, or with ?kind=sprite the scrubbing sheet (its geometry is in the recording's `playback`).
+  routes.add('get', '/api/recordings/:id/thumbnail', 'recordings.read', async (req, res) => {
+    const { kind } = parse(z.strictObject({ kind: z.enum(['poster', 'sprite']).default('poster') }), req.query);
+    const rec = await visible(req);
+    const image = kind === 'sprite' ? rec.stored.thumbnails?.sprite : rec.stored.thumbnails?.poster;
+    if (!image) {
+      if (rec.status === 'ready' || rec.status === 'deleted' || rec.status === 'unplayable') {
+        throw new AppError(404, 'no_thumbnail', rec.stored.thumbnails?.error ?? `recording ${rec.id} has no ${kind} image (${rec.statusReason ?? (rec.media ? 'no video stream' : rec.status)})`);
+      }
+      throw notPlayable(rec.status, rec.statusReason);
+    }
+    await recordView(pool, req.user!.username, rec.id, { via: kind }, ctx.config.custodyViewWindowMs);
+    await sendObject(req, res, ctx.store, image.key, { contentType: 'image/jpeg', size: image.size, etag: image.key.slice(image.key.lastIndexOf('/') + 1) });
   });
 }
