@@ -65,16 +65,18 @@ export async function sweepWorkDirs(workDir: string, logger: Logger, maxAgeMs = 
     throw err;
   }
   const host = OWNER.slice(0, OWNER.lastIndexOf('-'));
+  // A restarted container often gets the same host name and pid as the one that died: a directory with
+  // this process's pid but older than this process is that predecessor's.
+  const startedAt = Date.now() - process.uptime() * 1000;
   let removed = 0;
   for (const name of names) {
     const full = path.join(workDir, name);
     const m = /^([^-]+)-(\d+)-/.exec(name);
-    const ours = m && m[1] === host;
-    let stale = ours ? Number(m[2]) !== process.pid && !alive(Number(m[2])) : false;
-    if (!stale) {
-      const s = await stat(full).catch(() => null);
-      stale = s !== null && Date.now() - s.mtimeMs > maxAgeMs && !(ours && Number(m![2]) === process.pid);
-    }
+    const pid = m && m[1] === host ? Number(m[2]) : null;
+    const s = await stat(full).catch(() => null);
+    if (!s) continue;
+    const stale =
+      pid === process.pid ? s.mtimeMs < startedAt : pid !== null ? !alive(pid) : Date.now() - s.mtimeMs > maxAgeMs;
     if (stale) {
       await rm(full, { recursive: true, force: true });
       removed++;

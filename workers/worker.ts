@@ -41,7 +41,11 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
     });
     worker.on('failed', (job, err) => {
       logger.error({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed');
-      const final = job && err.name !== 'UnrecoverableError' && job.attemptsMade >= (job.opts.attempts ?? 1);
+      // Final: attempts spent, or BullMQ gave up on a job whose workers kept dying (it fails those with an
+      // UnrecoverableError of its own). A handler's own UnrecoverableError has recorded its outcome already.
+      const final =
+        job &&
+        (err.name === 'UnrecoverableError' ? /stalled more than allowable limit|started more than allowable limit/.test(err.message) : job.attemptsMade >= (job.opts.attempts ?? 1));
       const effect = onFinalFailure[name] as ((job: Job, err: Error, ctx: Context) => Promise<void>) | undefined;
       if (final && effect) void effect(job, err, ctx).catch((e) => logger.error({ queue: name, jobId: job.id, err: e }, 'failure side effect failed'));
     });

@@ -1,8 +1,14 @@
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
+import { projectRoot } from '../paths';
 import type { Logger } from '../logger';
 import { commandLine, type FfmpegCommand } from './command';
 import { ffprobeArgs } from './probe';
+
+// ffmpeg and ffprobe run through wrappers that make the kernel kill them when their worker dies (bin/).
+const FFMPEG = path.join(projectRoot(), 'src', 'media', 'bin', 'ffmpeg');
+const FFPROBE = path.join(projectRoot(), 'src', 'media', 'bin', 'ffprobe');
 
 /** Why a run of ffmpeg or ffprobe ended without a result. */
 export type FfmpegFailure = 'failed' | 'timeout' | 'aborted';
@@ -57,7 +63,7 @@ export function runFfmpeg(c: FfmpegCommand, opts: RunOptions): Promise<void> {
     if (opts.signal?.aborted) return reject(new FfmpegError('ffmpeg not started: aborted', 'aborted', line, ''));
     // stdoutLines bounds the stderr kept in memory; progress is read from stderr here rather than from
     // fluent-ffmpeg's 'progress' event, which runs an extra ffprobe of the input to learn its duration.
-    const proc = ffmpeg({ timeout: opts.timeoutS, stdoutLines: 60 });
+    const proc = ffmpeg({ timeout: opts.timeoutS, stdoutLines: 60 }).setFfmpegPath(FFMPEG);
     for (const input of c.inputs) proc.input(input.source).inputOptions(input.options);
     proc.output(c.output).outputOptions(c.outputOptions);
     let failure: FfmpegFailure = 'failed';
@@ -103,7 +109,7 @@ export function runFfprobe(input: string, opts: Omit<RunOptions, 'durationS' | '
   const args = ffprobeArgs(input);
   const line = ['ffprobe', ...args].join(' ');
   return new Promise((resolve, reject) => {
-    execFile('ffprobe', args, { timeout: opts.timeoutS * 1000, killSignal: 'SIGKILL', signal: opts.signal, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(FFPROBE, args, { timeout: opts.timeoutS * 1000, killSignal: 'SIGKILL', signal: opts.signal, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const e = err as Error & { killed?: boolean; code?: unknown };
       const failure: FfmpegFailure = e.name === 'AbortError' ? 'aborted' : e.killed ? 'timeout' : 'failed';
