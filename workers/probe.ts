@@ -35,7 +35,7 @@ export async function probe(job: Job<JobPayloads['probe']>, ctx: Context, run: J
   const pending: Stage[] = [];
   if (plan.kind !== 'original') pending.push('proxy');
   if (media.video) pending.push('thumbnails');
-  await saveProbe(ctx.pool, recordingId, media, plan.kind === 'original' ? { kind: 'original', reason: plan.reason } : null, pending, job.data.reprocess === true);
+  await saveProbe(ctx.pool, recordingId, media, plan.kind === 'original' ? { kind: 'original', reason: plan.reason } : null, pending);
   // The original now serves as the proxy: a copy made by an earlier run is no longer needed.
   if (plan.kind === 'original') await removeDerived(ctx, recordingId, 'proxy-');
   return { plan: plan.kind, reason: plan.reason, pending, durationS: media.durationS };

@@ -17,7 +17,7 @@ const PARALLEL_RUNS = Math.max(1, Math.min(2, availableParallelism()));
 
 /**
  * The poster frame and the sprite sheet for scrubbing, made by seeking to each frame, not by decoding the
- * whole file. A file whose frames cannot be decoded gets no thumbnails and says why; it may still play.
+ * whole file; from the proxy when the original needed one. A file whose frames cannot be decoded gets no thumbnails and says why; it may still play.
  */
 export async function thumbnails(job: Job<JobPayloads['thumbnails']>, ctx: Context, run: JobRun): Promise<unknown> {
   const { recordingId } = job.data;
@@ -26,7 +26,9 @@ export async function thumbnails(job: Job<JobPayloads['thumbnails']>, ctx: Conte
   const media = rec.media;
   const settings: ThumbnailSettings = { ...DEFAULT_THUMBNAILS, maxFrames: ctx.config.media.sprite.maxFrames, tileWidth: ctx.config.media.sprite.tileWidth };
   const timeoutS = timeoutFor(ctx, 0);
-  const input = await ctx.store.readableLocation(rec.objectKey, timeoutS * 4 + 600);
+  // The proxy when there is one: H.264 with a keyframe every PROXY_KEYFRAME_S, so every seek is short.
+  const source = rec.proxy && rec.proxy.kind !== 'original' ? rec.proxy.key : rec.objectKey;
+  const input = await ctx.store.readableLocation(source, timeoutS * 4 + 600);
   const gen = generation(job);
   return withWorkDir(ctx, job, async (dir) => {
     const layout = spriteLayout(media, settings);
@@ -47,7 +49,7 @@ export async function thumbnails(job: Job<JobPayloads['thumbnails']>, ctx: Conte
       record = { poster, sprite };
     } catch (err) {
       await handBackIfCancelled(job, run, err);
-      if (!(await isInputProblem(ctx, err, rec.objectKey))) throw err;
+      if (!(await isInputProblem(ctx, err, source))) throw err;
       record = { poster: null, sprite: null, error: `ffmpeg cannot decode a frame: ${(err as FfmpegError).detail}` };
     }
     const done = await completeStage(ctx.pool, recordingId, 'thumbnails', record);

@@ -8,10 +8,10 @@ export interface JobPayloads {
   /** Proves the path outbox → relay → queue → worker end to end (health tooling and tests). */
   ping: { requestedAt: string; note?: string };
   /** Probe a recording: its media facts, its end time, and which of the stages below it needs. */
-  probe: { recordingId: string; reprocess?: boolean };
+  probe: { recordingId: string };
   /** Make the browser-playable copy (remux or transcode) of a recording that is not playable as it is. */
   proxy: { recordingId: string };
-  /** The poster frame and the scrubbing sprite sheet. */
+  /** The poster frame and the scrubbing sprite sheet (from the proxy, when there is one). */
   thumbnails: { recordingId: string };
 }
 

@@ -51,17 +51,13 @@ export async function markProcessing(db: Db, id: string): Promise<boolean> {
 }
 
 /**
- * Stores what ffprobe found, the end time it implies, and the stages still to run, whose jobs are written
- * to the outbox in the same transaction. With nothing pending the recording is ready at once.
+ * Stores what ffprobe found, the end time it implies, and the stages still to run. The first stage's job is
+ * written to the outbox in the same transaction: thumbnails of a file that plays as it is, else the proxy,
+ * whose job queues the thumbnails once the proxy exists (they are then made from the proxy: a seekable
+ * H.264 file, where seeking in the original, e.g. H.265 with open GOPs, can mean decoding from the start).
+ * With nothing pending the recording is ready at once.
  */
-export async function saveProbe(
-  pool: Pool,
-  id: string,
-  media: MediaInfo,
-  proxy: ProxyRecord | null,
-  pending: Stage[],
-  replace: boolean,
-): Promise<void> {
+export async function saveProbe(pool: Pool, id: string, media: MediaInfo, proxy: ProxyRecord | null, pending: Stage[]): Promise<void> {
   await inTransaction(pool, async (client) => {
     const ready = pending.length === 0;
     await client.query(
@@ -75,28 +71,38 @@ export async function saveProbe(
         WHERE id = $1 AND status <> 'deleted'`,
       [id, JSON.stringify(media), media.durationS, proxy ? JSON.stringify(proxy) : null, pending, ready],
     );
-    // A re-processing run replaces the stage jobs of the run before, which BullMQ still remembers.
-    for (const stage of pending) await enqueue(client, stage, jobId(stage, id), { recordingId: id }, { replace });
+    const first = pending.includes('proxy') ? 'proxy' : pending[0];
+    if (first) await enqueueStage(client, first, id);
   });
 }
 
+// A stage's job replaces the one of an earlier run that BullMQ still remembers under the same id (it would
+// swallow the new one); in a first run there is none, so this costs nothing.
+const enqueueStage = (db: Db, stage: Stage, id: string) => enqueue(db, stage, jobId(stage, id), { recordingId: id }, { replace: true });
+
 /**
  * A stage finished: its output becomes the one served, and the recording is ready when it was the last.
- * One statement, so two stages finishing together cannot both miss the other's completion.
+ * One statement, so two stages finishing together cannot both miss the other's completion. A finished
+ * proxy queues the thumbnails still pending, in the same transaction.
  */
-export async function completeStage(db: Db, id: string, stage: Stage, value: ProxyRecord | ThumbnailRecord): Promise<{ ready: boolean } | null> {
-  const column = stage === 'proxy' ? 'proxy' : 'thumbnails';
-  const { rows } = await db.query<{ ready: boolean }>(
-    `UPDATE recordings
-        SET ${column} = $3, pending = array_remove(pending, $2),
-            status = CASE WHEN status = 'processing' AND array_remove(pending, $2) = '{}' THEN 'ready' ELSE status END,
-            progress = CASE WHEN array_remove(pending, $2) = '{}' THEN 1 ELSE progress END,
-            processed_at = CASE WHEN array_remove(pending, $2) = '{}' THEN now() ELSE processed_at END
-      WHERE id = $1 AND status = 'processing' AND $2 = ANY(pending)
-      RETURNING status = 'ready' AS ready`,
-    [id, stage, JSON.stringify(value)],
-  );
-  return rows[0] ?? null;
+export async function completeStage(pool: Pool, id: string, stage: Stage, value: ProxyRecord | ThumbnailRecord): Promise<{ ready: boolean } | null> {
+  return inTransaction(pool, async (client) => {
+    const column = stage === 'proxy' ? 'proxy' : 'thumbnails';
+    const { rows } = await client.query<{ ready: boolean; pending: Stage[] }>(
+      `UPDATE recordings
+          SET ${column} = $3, pending = array_remove(pending, $2),
+              status = CASE WHEN status = 'processing' AND array_remove(pending, $2) = '{}' THEN 'ready' ELSE status END,
+              progress = CASE WHEN array_remove(pending, $2) = '{}' THEN 1 ELSE progress END,
+              processed_at = CASE WHEN array_remove(pending, $2) = '{}' THEN now() ELSE processed_at END
+        WHERE id = $1 AND status = 'processing' AND $2 = ANY(pending)
+        RETURNING status = 'ready' AS ready, pending`,
+      [id, stage, JSON.stringify(value)],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    if (stage === 'proxy' && row.pending.includes('thumbnails')) await enqueueStage(client, 'thumbnails', id);
+    return { ready: row.ready };
+  });
 }
 
 export async function setProgress(db: Db, id: string, fraction: number): Promise<void> {
@@ -122,7 +128,7 @@ export async function requestReprocessing(pool: Pool, id: string): Promise<boole
   return inTransaction(pool, async (client) => {
     const { rowCount } = await client.query(`SELECT 1 FROM recordings WHERE id = $1 AND status <> 'deleted' FOR UPDATE`, [id]);
     if (rowCount !== 1) return false;
-    await enqueue(client, 'probe', jobId('probe', id), { recordingId: id, reprocess: true }, { replace: true });
+    await enqueue(client, 'probe', jobId('probe', id), { recordingId: id }, { replace: true });
     return true;
   });
 }
