@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/schema';
 import { issueToken } from '../../src/auth/tokens';
-import { closeContext, createContext } from '../../src/context';
+import { closeContext, createContext, type Context } from '../../src/context';
 import { inTransaction } from '../../src/db/pool';
 import { createOfficer } from '../../src/directory/officers';
 import { assignRecorder, createRecorder } from '../../src/directory/recorders';
@@ -14,10 +14,12 @@ import { createUser } from '../../src/directory/users';
 import { createLogger } from '../../src/logger';
 import { projectRoot } from '../../src/paths';
 import { timeApiUpload, timeDirectPut } from './ingest';
+import { benchMedia, deleteRedisPrefix } from './media';
 import { createScratchDatabase } from '../scratch';
 import { cpuSeconds, flushDisks, fmt, footageFile, MiB, peakRss, startApi, variant } from './support';
 
-// npm run bench [-- --storage filesystem|minio --file-mb 1024 --big-mb 4096 --parallel 16 --parallel-mb 128 --rounds 3]
+// npm run bench [-- --only ingest|media|all --storage filesystem|minio --file-mb 1024 --big-mb 4096 --parallel 16 --parallel-mb 128
+//                  --rounds 3 --media-minutes 10 --transcode-seconds 60 --media-threads 0,1,2]
 // Every figure is a ratio against a baseline measured in the same run on the same machine; no timing is a
 // pass/fail test. Budgets are DESIGN.md's.
 const { values } = parseArgs({
@@ -28,6 +30,10 @@ const { values } = parseArgs({
     parallel: { type: 'string', default: '16' },
     'parallel-mb': { type: 'string', default: '128' },
     rounds: { type: 'string', default: '3' },
+    only: { type: 'string', default: 'all' },
+    'media-minutes': { type: 'string', default: '10' },
+    'transcode-seconds': { type: 'string', default: '60' },
+    'media-threads': { type: 'string', default: '0,1,2' },
   },
 });
 const num = (k: keyof typeof values) => {
@@ -42,6 +48,11 @@ async function main() {
   const parallel = num('parallel');
   const parallelMb = num('parallel-mb');
   const rounds = num('rounds');
+  const only = values.only;
+  if (only !== 'ingest' && only !== 'media' && only !== 'all') throw new Error('--only is ingest, media or all');
+  const mediaThreads = values['media-threads']!.split(',').map(Number);
+  if (!mediaThreads.length || mediaThreads.some((t) => !Number.isInteger(t) || t < 0)) throw new Error('--media-threads is a list of whole numbers, e.g. 0,1,2');
+  const started = performance.now();
   const root = projectRoot();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bce-bench-'));
   const db = await createScratchDatabase('bce_bench');
@@ -62,6 +73,8 @@ async function main() {
     const config = loadConfig(env);
     const ctx = await createContext(config, 'bench', createLogger('warn'));
     cleanups.unshift(() => closeContext(ctx));
+    // Runs after the API and the workers have stopped: the bench's queues leave nothing in Redis.
+    cleanups.unshift(() => deleteRedisPrefix(ctx, config.redis.prefix));
     const token = await inTransaction(ctx.pool, async (c) => {
       await createUnit(c, { code: 'ZF1', name: '执法一股' });
       await createOfficer(c, { badgeNo: '100001', name: '张三', unitCode: 'ZF1', from: null });
@@ -75,6 +88,26 @@ async function main() {
     const name = 'DSJ0001_100001_20260301080000_0001.MP4';
     console.log(`bench: storage ${values.storage}, ${os.cpus().length} cores, node ${process.version}`);
 
+    if (only !== 'media') await benchIngest(ctx, api, token, name);
+    if (only !== 'ingest') {
+      await benchMedia({
+        ctx,
+        api: { base: api.base, token },
+        dir,
+        cacheDir: path.join(root, '.bench-cache'),
+        rounds,
+        minutes: num('media-minutes'),
+        transcodeSeconds: num('transcode-seconds'),
+        threads: mediaThreads,
+        onCleanup: (fn) => cleanups.unshift(fn),
+      });
+    }
+    console.log(`bench: done in ${fmt((performance.now() - started) / 1000, 0)} s`);
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch((err) => console.error('cleanup:', (err as Error).message));
+  }
+
+  async function benchIngest(ctx: Context, api: Awaited<ReturnType<typeof startApi>>, token: string, name: string) {
     // 1. Ingest throughput vs a direct put of the same bytes through the same adapter, alternating runs.
     const base = await footageFile(dir, 'base.mp4', fileMb * MiB);
     const direct: number[] = [];
@@ -125,8 +158,6 @@ async function main() {
     const apiAggregate = (parallel * parallelMb) / ((performance.now() - t0) / 1000);
     console.log(`${parallel} concurrent uploads of ${parallelMb} MiB: ${fmt(apiAggregate, 0)} MiB/s aggregate through the API, ${fmt(directAggregate, 0)} MiB/s direct`);
     console.log(`  ratio api/direct ${fmt(apiAggregate / directAggregate)}`);
-  } finally {
-    for (const cleanup of cleanups) await cleanup().catch((err) => console.error('cleanup:', (err as Error).message));
   }
 }
 
