@@ -158,7 +158,9 @@ test('re-processing on purpose runs every stage again, serves the old proxy mean
 
   const done = await settled(id);
   expect(done.body).toMatchObject({ status: 'ready', playback: { proxy: { kind: 'remux' } } });
-  const after = await derived();
+  // The previous run's files go once the new ones are served: just after `ready`, not before it.
+  let after = await derived();
+  for (const until = Date.now() + 10_000; after.length > 3 && Date.now() < until; after = await derived()) await new Promise((r) => setTimeout(r, 50));
   expect(after).toHaveLength(3);
   expect(after.filter((k) => before.includes(k))).toEqual([]);
 });
