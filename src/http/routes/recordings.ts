@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { recordView } from '../../custody/access';
+import { recordAccess } from '../../custody/access';
 import type { Context } from '../../context';
 import { AppError, notFound } from '../../errors';
 import { createReadStream } from 'node:fs';
@@ -94,11 +94,25 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
     if (rec.status === 'deleted') throw new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
     if (!proxy) throw notPlayable(rec.status, rec.statusReason);
     const original = proxy.kind === 'original';
-    await recordView(pool, req.user!.username, rec.id, { via: 'proxy' }, ctx.config.custodyViewWindowMs);
+    await recordAccess(pool, req.user!.username, rec.id, 'view', { via: 'proxy' }, ctx.config.custodyViewWindowMs);
     await sendObject(req, res, ctx.store, original ? objectKey : proxy.key, {
       contentType: original ? contentTypeOf(rec.container) : 'video/mp4',
       size: original ? rec.size : proxy.size,
       etag: original ? rec.sha256 : `${rec.sha256.slice(0, 16)}-${proxy.key.slice(proxy.key.lastIndexOf('/') + 1)}`,
+    });
+  });
+
+  // The bytes as stored, for evidence: Range for resumed downloads, the SHA-256 to check them against.
+  routes.add('get', '/api/recordings/:id/original', 'recordings.read', async (req, res) => {
+    const rec = await visible(req);
+    if (rec.status === 'deleted') throw new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
+    await recordAccess(pool, req.user!.username, rec.id, 'download', { sha256: rec.sha256 }, ctx.config.custodyViewWindowMs);
+    await sendObject(req, res, ctx.store, rec.stored.objectKey, {
+      contentType: contentTypeOf(rec.container),
+      size: rec.size,
+      etag: rec.sha256,
+      downloadName: rec.filename,
+      headers: { 'X-Content-SHA256': rec.sha256 },
     });
   });
 
@@ -113,7 +127,7 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
       }
       throw notPlayable(rec.status, rec.statusReason);
     }
-    await recordView(pool, req.user!.username, rec.id, { via: kind }, ctx.config.custodyViewWindowMs);
+    await recordAccess(pool, req.user!.username, rec.id, 'view', { via: kind }, ctx.config.custodyViewWindowMs);
     await sendObject(req, res, ctx.store, image.key, { contentType: 'image/jpeg', size: image.size, etag: image.key.slice(image.key.lastIndexOf('/') + 1) });
   });
 }
