@@ -6,6 +6,7 @@ import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './problem';
 import { RouteTable } from './route-table';
 import { authRoutes } from './routes/auth';
+import { caseRoutes } from './routes/cases';
 import { custodyRoutes } from './routes/custody';
 import { directoryRoutes } from './routes/directory';
 import { healthRoutes } from './routes/health';
@@ -44,6 +45,7 @@ export function createApp(ctx: Context): App {
   authRoutes(routes, ctx);
   directoryRoutes(routes, ctx);
   recordingRoutes(routes, ctx);
+  caseRoutes(routes, ctx);
   custodyRoutes(routes, ctx);
   app.use(api);
   const board = mountQueueBoard(app, ctx);

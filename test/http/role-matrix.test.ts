@@ -37,6 +37,8 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'POST /api/recordings/lookup': UPLOADERS,
   'GET /api/recordings/:id': ['admin', 'supervisor', 'reviewer', 'officer'],
   'GET /api/recordings/:id/original': ['admin', 'supervisor', 'reviewer', 'officer'],
+  'PUT /api/cases/:caseNo': ['admin', 'integration'],
+  'GET /api/cases/:caseNo': ['admin', 'supervisor', 'reviewer', 'integration'],
   'GET /api/custody': ['admin', 'supervisor', 'reviewer'],
   'GET /api/custody/verify': ['admin', 'supervisor', 'reviewer'],
   'GET /api/recordings/:id/proxy': ['admin', 'supervisor', 'reviewer', 'officer'],
