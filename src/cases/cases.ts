@@ -2,6 +2,7 @@ import type { Client, Db } from '../db/pool';
 import { unprocessable } from '../errors';
 import { unitIdOf } from '../directory/units';
 import { iso } from '../time';
+import { linkedRecordings, type LinkedRecording } from './links';
 
 export const CASE_KINDS = ['penalty', 'inspection', 'compulsory', 'other'] as const;
 export const CASE_STATUSES = ['open', 'closed'] as const;
@@ -93,11 +94,11 @@ export interface CaseDetail {
   updatedAt: string;
   closedAt: string | null;
   activities: { key: string; type: string; badgeNos: string[]; startedAt: string; endedAt: string; location: string | null }[];
-  /** Linked footage on one timeline across officers (linking arrives with the link job). */
-  recordings: unknown[];
+  /** Linked footage on one timeline across officers. */
+  recordings: LinkedRecording[];
 }
 
-export async function getCase(db: Db, caseNo: string): Promise<(CaseDetail & { unitId: number }) | null> {
+export async function getCase(db: Db, caseNo: string): Promise<(CaseDetail & { id: number; unitId: number }) | null> {
   const { rows } = await db.query(
     `SELECT c.id, c.case_no, c.title, c.kind, c.status, c.unit_id, u.code AS unit_code, c.created_at, c.updated_at, c.closed_at
        FROM cases c JOIN units u ON u.id = c.unit_id WHERE c.case_no = $1`,
@@ -116,6 +117,7 @@ export async function getCase(db: Db, caseNo: string): Promise<(CaseDetail & { u
     [c.id],
   );
   return {
+    id: c.id,
     caseNo: c.case_no,
     title: c.title,
     kind: c.kind,
@@ -133,6 +135,6 @@ export async function getCase(db: Db, caseNo: string): Promise<(CaseDetail & { u
       endedAt: iso(a.ended_at)!,
       location: a.location,
     })),
-    recordings: [],
+    recordings: await linkedRecordings(db, c.id),
   };
 }

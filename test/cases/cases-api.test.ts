@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
+import { makeClip } from '../fixtures/clips';
 import { seedBureau } from '../support/bureau';
 import { startTestEnv, userWithToken, type TestEnv } from '../support/harness';
 
@@ -91,4 +95,44 @@ test('reading a case: its unit, the bureau and the case system; not another unit
   expect((await get(tokens.officer)).status).toBe(403);
   expect((await get(tokens.admin, '/api/cases/NOPE-1')).status).toBe(404);
   expect((await put(body, tokens.supervisorZF1)).status).toBe(403);
+});
+
+test('linking by hand needs a reason, is on the custody record, shows on the case timeline; unlinking is remembered', async () => {
+  await put(body);
+  const dir = await mkdtemp(path.join(tmpdir(), 'bce-cases-'));
+  try {
+    const clip = await makeClip(dir, 'DSJ0001_20230504_091000_0001.MP4');
+    const up = await request(env.app).post('/api/recordings').set('Authorization', `Bearer ${tokens.station}`).attach('file', clip);
+    expect(up.status).toBe(201);
+    const recordingId = up.body.recordings[0].id as string;
+    const link = (b: object, token = tokens.supervisorZF1) => request(env.app).post(`${url}/links`).set('Authorization', `Bearer ${token}`).send(b);
+    const unlink = (q: string, token = tokens.supervisorZF1) => request(env.app).delete(`${url}/links/${recordingId}${q}`).set('Authorization', `Bearer ${token}`);
+
+    const noReason = await link({ recordingId });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.field).toBe('reason');
+    expect((await link({ recordingId, reason: '现场检查录像' }, reviewerZF2)).status).toBe(403);
+    expect((await link({ recordingId: '00000000-0000-4000-8000-000000000000', reason: 'x' })).status).toBe(422);
+    expect((await link({ recordingId, reason: '现场检查录像' })).status).toBe(201);
+    expect((await link({ recordingId, reason: '现场检查录像' })).status).toBe(200);
+
+    const seen = await request(env.app).get(url).set('Authorization', `Bearer ${tokens.supervisorZF1}`);
+    expect(seen.body.recordings).toEqual([
+      { id: recordingId, badgeNo: '100001', startedAt: '2023-05-04T01:10:00.000Z', endedAt: null, status: 'received', link: { source: 'manual', reason: '现场检查录像', by: 'sup-zf1', at: expect.any(String) } },
+    ]);
+
+    expect((await unlink('')).status).toBe(400);
+    expect((await unlink('?reason=' + encodeURIComponent('录错案件'))).status).toBe(204);
+    expect((await unlink('?reason=again')).status).toBe(404);
+    expect((await request(env.app).get(url).set('Authorization', `Bearer ${tokens.admin}`)).body.recordings).toEqual([]);
+    const remembered = await env.ctx.pool.query('SELECT reason, unlinked_by FROM case_unlinks WHERE recording_id = $1', [recordingId]);
+    expect(remembered.rows).toEqual([{ reason: '录错案件', unlinked_by: 'sup-zf1' }]);
+    const events = await env.ctx.pool.query(`SELECT action, actor, detail FROM custody_events WHERE target = $1 AND action IN ('link', 'unlink') ORDER BY seq`, [`recording:${recordingId}`]);
+    expect(events.rows).toEqual([
+      { action: 'link', actor: 'sup-zf1', detail: { caseNo: CASE, reason: '现场检查录像', source: 'manual' } },
+      { action: 'unlink', actor: 'sup-zf1', detail: { caseNo: CASE, reason: '录错案件', was: 'manual' } },
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -39,6 +39,8 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'GET /api/recordings/:id/original': ['admin', 'supervisor', 'reviewer', 'officer'],
   'PUT /api/cases/:caseNo': ['admin', 'integration'],
   'GET /api/cases/:caseNo': ['admin', 'supervisor', 'reviewer', 'integration'],
+  'POST /api/cases/:caseNo/links': ['admin', 'supervisor', 'reviewer'],
+  'DELETE /api/cases/:caseNo/links/:recordingId': ['admin', 'supervisor', 'reviewer'],
   'GET /api/custody': ['admin', 'supervisor', 'reviewer'],
   'GET /api/custody/verify': ['admin', 'supervisor', 'reviewer'],
   'GET /api/recordings/:id/proxy': ['admin', 'supervisor', 'reviewer', 'officer'],

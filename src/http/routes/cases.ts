@@ -1,8 +1,11 @@
+import type { Request } from 'express';
 import { z } from 'zod';
 import type { Context } from '../../context';
 import { ACTIVITY_TYPES, CASE_KINDS, CASE_STATUSES, getCase, upsertCase } from '../../cases/cases';
 import { inTransaction } from '../../db/pool';
-import { AppError, notFound } from '../../errors';
+import { AppError, notFound, unprocessable } from '../../errors';
+import { linkByHand, unlinkByHand } from '../../cases/links';
+import { getRecording, maySee } from '../../recordings/read';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
 import { badgeNo, instant, parse, text, unitCode } from '../validate';
@@ -42,18 +45,56 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
       const input = parse(body, req.body);
       const result = await inTransaction(pool, (client) => upsertCase(client, no, input));
       const detail = await getCase(pool, no);
-      const { unitId: _u, ...out } = detail!;
+      const { id: _i, unitId: _u, ...out } = detail!;
       res.status(result.created ? 201 : 200).json({ ...out, warnings: result.warnings });
     },
     'json',
   );
 
-  routes.add('get', '/api/cases/:caseNo', 'cases.read', async (req, res) => {
+  const caseInScope = async (req: Request) => {
     const found = await getCase(pool, String(req.params.caseNo));
     if (!found) throw notFound(`case ${req.params.caseNo}`);
     const scope = scopeUnitId(req);
     if (scope !== null && scope !== found.unitId) throw new AppError(403, 'out_of_scope', 'that case belongs to another unit');
-    const { unitId: _u, ...out } = found;
+    return found;
+  };
+
+  routes.add('get', '/api/cases/:caseNo', 'cases.read', async (req, res) => {
+    const { id: _i, unitId: _u, ...out } = await caseInScope(req);
     res.json(out);
+  });
+
+  // By hand, with a reason, on the custody record; the recording must be one the caller may see.
+  const recordingInScope = async (req: Request, id: string) => {
+    const rec = await getRecording(pool, id);
+    if (!rec) throw unprocessable('unknown_recording', `no recording ${id}`, 'recordingId');
+    if (!maySee(req.user!, req.reach!, rec)) throw new AppError(403, 'out_of_scope', 'that recording is outside your scope');
+    return rec;
+  };
+  const reason = text(500);
+
+  routes.add(
+    'post',
+    '/api/cases/:caseNo/links',
+    'links.write',
+    async (req, res) => {
+      const input = parse(z.strictObject({ recordingId: z.uuid('a recording id'), reason }), req.body);
+      const found = await caseInScope(req);
+      await recordingInScope(req, input.recordingId);
+      const made = await inTransaction(pool, (c) => linkByHand(c, found.id, found.caseNo, input.recordingId, req.user!.username, input.reason));
+      res.status(made ? 201 : 200).json({ caseNo: found.caseNo, recordingId: input.recordingId, source: 'manual' });
+    },
+    'json',
+  );
+
+  routes.add('delete', '/api/cases/:caseNo/links/:recordingId', 'links.write', async (req, res) => {
+    const q = parse(z.strictObject({ reason }), req.query, 'query');
+    const found = await caseInScope(req);
+    const id = String(req.params.recordingId);
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`recording ${id}`);
+    await recordingInScope(req, id);
+    const removed = await inTransaction(pool, (c) => unlinkByHand(c, found.id, found.caseNo, id, req.user!.username, q.reason));
+    if (!removed) throw notFound(`a link of recording ${id} to case ${found.caseNo}`);
+    res.status(204).end();
   });
 }
