@@ -93,6 +93,7 @@ export const settings = z.object({
   PROXY_ALWAYS_TRANSCODE: bool.default(false).describe('transcode every recording (a low-bit-rate proxy for slow links)'),
   SPRITE_FRAMES: int(1, 400).default(60).describe('most frames in a recording\'s scrubbing sprite sheet'),
   SPRITE_TILE_WIDTH: int(32, 640).default(160).describe('width of one sprite frame in pixels'),
+  LINK_BUFFER_MIN: int(0, 24 * 60).default(5).describe('footage this close before or after an activity is linked to its case (clock drift, pre-recording)'),
   CUSTODY_VIEW_WINDOW_MIN: int(1, 24 * 60).default(30).describe('a playback is one custody view event per user and recording in this window'),
 });
 
@@ -127,6 +128,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   media: MediaConfig;
   custodyViewWindowMs: number;
+  linkBufferMs: number;
 }
 
 export interface MediaConfig {
@@ -222,5 +224,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sprite: { maxFrames: s.SPRITE_FRAMES, tileWidth: s.SPRITE_TILE_WIDTH },
     },
     custodyViewWindowMs: s.CUSTODY_VIEW_WINDOW_MIN * 60_000,
+    linkBufferMs: s.LINK_BUFFER_MIN * 60_000,
   };
 }

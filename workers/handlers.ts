@@ -3,6 +3,7 @@ import type { Context } from '../src/context';
 import { JOB_NAMES, type HandledJob, type JobPayloads } from '../src/queue/jobs';
 import { completeStage, markUnplayable } from '../src/recordings/processing';
 import type { JobRun } from './media-job';
+import { link, relink } from './link';
 import { ping } from './ping';
 import { probe } from './probe';
 import { proxy } from './proxy';
@@ -17,6 +18,8 @@ export const handlers: HandlerMap = {
   probe,
   proxy,
   thumbnails,
+  link,
+  relink,
 };
 
 /**

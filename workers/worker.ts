@@ -22,7 +22,7 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
   assertHandlerMap(handlers);
   const { config, logger } = ctx;
   const { media } = config;
-  const concurrency: Record<HandledJob, number> = { ping: 1, probe: media.concurrency.probe, proxy: media.concurrency.proxy, thumbnails: media.concurrency.thumbnails };
+  const concurrency: Record<HandledJob, number> = { ping: 1, probe: media.concurrency.probe, proxy: media.concurrency.proxy, thumbnails: media.concurrency.thumbnails, link: 2, relink: 1 };
   const connection = bullConnection(config.redis.url, 'worker', (err) => logger.warn({ err: err.message }, 'worker redis error'));
   const workers = JOB_NAMES.map((name) => {
     const handler = handlers[name] as (job: Job, ctx: Context, run: JobRun) => Promise<unknown>;

@@ -39,7 +39,7 @@ export interface Warning {
  * an activity that ends before it starts (422, naming the field); fewer than two officers is a warning only
  * (the law asks for two: compliance reports it, the import does not refuse it).
  */
-export async function upsertCase(client: Client, caseNo: string, input: CaseInput): Promise<{ created: boolean; warnings: Warning[] }> {
+export async function upsertCase(client: Client, caseNo: string, input: CaseInput): Promise<{ created: boolean; caseId: number; warnings: Warning[] }> {
   const warnings: Warning[] = [];
   const unitId = await unitIdOf(client, input.unitCode);
   const keys = new Set<string>();
@@ -81,7 +81,7 @@ export async function upsertCase(client: Client, caseNo: string, input: CaseInpu
       [activityId, officers[i]],
     );
   }
-  return { created: rows[0]!.created, warnings };
+  return { created: rows[0]!.created, caseId, warnings };
 }
 
 export interface CaseDetail {

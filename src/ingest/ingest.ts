@@ -7,6 +7,7 @@ import { inTransaction } from '../db/pool';
 import { BADGE_NO, RECORDER_SERIAL } from '../directory/identifiers';
 import { AppError } from '../errors';
 import { enqueue } from '../queue/outbox';
+import { enqueueLink } from '../cases/autolink';
 import { jobId } from '../queue/jobs';
 import { iso, parseInstant } from '../time';
 import { originalKey } from '../../storage/keys';
@@ -237,6 +238,8 @@ async function commitIngest(
       if (inserted.rowCount) {
         await appendCustody(client, { actor: uploader.user.username, action: 'ingest', target: `recording:${stored.id}`, detail });
         await enqueue(client, 'probe', jobId('probe', stored.id), { recordingId: stored.id });
+        // Linked at once as a point at its start; again when the probe knows its end.
+        await enqueueLink(client, stored.id);
         recordings.push(await summaryOf(client, 'r.id', stored.id, false));
       } else {
         const existing = await summaryOf(client, 'r.sha256', stored.sha256, true);

@@ -13,6 +13,10 @@ export interface JobPayloads {
   proxy: { recordingId: string };
   /** The poster frame and the scrubbing sprite sheet (from the proxy, when there is one). */
   thumbnails: { recordingId: string };
+  /** Links a recording to the cases whose activities it matches, and removes auto-links it no longer matches. */
+  link: { recordingId: string };
+  /** Re-evaluates the footage of a case whose activities were created, changed or removed. */
+  relink: { caseId: number };
 }
 
 export type JobName = keyof JobPayloads;
@@ -21,7 +25,7 @@ export type JobName = keyof JobPayloads;
  * The jobs this version has handlers for. The relay leaves rows of other jobs in the outbox until a
  * version that handles them runs: work recorded before its handler exists is delayed, never lost.
  */
-export const JOB_NAMES = Object.freeze(['ping', 'probe', 'proxy', 'thumbnails'] as const satisfies readonly JobName[]);
+export const JOB_NAMES = Object.freeze(['ping', 'probe', 'proxy', 'thumbnails', 'link', 'relink'] as const satisfies readonly JobName[]);
 export type HandledJob = (typeof JOB_NAMES)[number];
 
 // Failed jobs stay for inspection; completed ones are trimmed so Redis does not grow without bound.
@@ -37,6 +41,8 @@ export const JOB_OPTIONS: Record<JobName, JobsOptions> = {
   probe: DEFAULTS,
   proxy: DEFAULTS,
   thumbnails: DEFAULTS,
+  link: DEFAULTS,
+  relink: DEFAULTS,
 };
 
 /** BullMQ job ids may not contain ':' (it separates Redis keys). */

@@ -3,6 +3,7 @@ import { inTransaction } from '../db/pool';
 import type { MediaInfo } from '../media/probe';
 import type { SpriteLayout } from '../media/thumbnails';
 import { enqueue } from '../queue/outbox';
+import { enqueueLink } from '../cases/autolink';
 import { jobId } from '../queue/jobs';
 
 /** The stages a probe may leave for other jobs; the recording is ready when none is pending. */
@@ -73,6 +74,8 @@ export async function saveProbe(pool: Pool, id: string, media: MediaInfo, proxy:
     );
     const first = pending.includes('proxy') ? 'proxy' : pending[0];
     if (first) await enqueueStage(client, first, id);
+    // Its end is known now: the cases it belongs to may change.
+    await enqueueLink(client, id);
   });
 }
 

@@ -4,6 +4,7 @@ import type { Context } from '../../context';
 import { ACTIVITY_TYPES, CASE_KINDS, CASE_STATUSES, getCase, upsertCase } from '../../cases/cases';
 import { inTransaction } from '../../db/pool';
 import { AppError, notFound, unprocessable } from '../../errors';
+import { enqueueRelink } from '../../cases/autolink';
 import { linkByHand, unlinkByHand } from '../../cases/links';
 import { getRecording, maySee } from '../../recordings/read';
 import { scopeUnitId } from '../auth';
@@ -43,7 +44,11 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
     async (req, res) => {
       const no = parse(caseNo, req.params.caseNo, 'query');
       const input = parse(body, req.body);
-      const result = await inTransaction(pool, (client) => upsertCase(client, no, input));
+      const result = await inTransaction(pool, async (client) => {
+        const r = await upsertCase(client, no, input);
+        await enqueueRelink(client, r.caseId);
+        return r;
+      });
       const detail = await getCase(pool, no);
       const { id: _i, unitId: _u, ...out } = detail!;
       res.status(result.created ? 201 : 200).json({ ...out, warnings: result.warnings });
