@@ -39,7 +39,13 @@ export interface Warning {
  * an activity that ends before it starts (422, naming the field); fewer than two officers is a warning only
  * (the law asks for two: compliance reports it, the import does not refuse it).
  */
-export async function upsertCase(client: Client, caseNo: string, input: CaseInput): Promise<{ created: boolean; caseId: number; warnings: Warning[] }> {
+export async function upsertCase(
+  client: Client,
+  caseNo: string,
+  input: CaseInput,
+  // The CSV import adds and changes activities row by row, and removes none.
+  options: { keepOtherActivities?: boolean } = {},
+): Promise<{ created: boolean; caseId: number; warnings: Warning[] }> {
   const warnings: Warning[] = [];
   const unitId = await unitIdOf(client, input.unitCode);
   const keys = new Set<string>();
@@ -66,7 +72,7 @@ export async function upsertCase(client: Client, caseNo: string, input: CaseInpu
     [caseNo, input.title ?? null, input.kind, input.status, unitId],
   );
   const caseId = rows[0]!.id;
-  await client.query('DELETE FROM case_activities WHERE case_id = $1 AND NOT (key = ANY($2))', [caseId, [...keys]]);
+  if (!options.keepOtherActivities) await client.query('DELETE FROM case_activities WHERE case_id = $1 AND NOT (key = ANY($2))', [caseId, [...keys]]);
   for (const [i, a] of input.activities.entries()) {
     const { rows: act } = await client.query<{ id: number }>(
       `INSERT INTO case_activities (case_id, key, type, started_at, ended_at, location) VALUES ($1, $2, $3, $4, $5, $6)

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { decodeCsv } from '../csv/decode';
 import { parseInstant } from '../time';
 import { BADGE_NO, RECORDER_SERIAL, UNIT_CODE, USERNAME, cleanText } from '../directory/identifiers';
 
@@ -37,3 +38,11 @@ export const instant = (zone: string) =>
     if (!d) ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 time such as 2026-03-01T08:00:00+08:00' });
     return d ?? new Date(NaN);
   });
+
+/** The text of a CSV upload (a `csv` route's raw body), decoded from UTF-8 or GB18030. */
+export function csvText(body: unknown): string {
+  if (!Buffer.isBuffer(body) || body.length === 0) {
+    throw new AppError(415, 'unsupported_media_type', 'send the CSV as the body with Content-Type: text/csv');
+  }
+  return decodeCsv(body);
+}

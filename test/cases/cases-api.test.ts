@@ -136,3 +136,38 @@ test('linking by hand needs a reason, is on the custody record, shows on the cas
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the CSV import takes one activity a row, imports the good rows, reports each bad one by line, and changes nothing twice', async () => {
+  const csv = [
+    'case_no,case_kind,case_status,unit_code,activity_key,activity_type,badge_nos,started_at,ended_at,location',
+    'IMP-1,penalty,open,ZF1,A1,inspection,100001;100002,2023-06-01 09:00:00,2023-06-01 09:30:00,"G205, 治超站"',
+    'IMP-1,penalty,open,ZF1,A2,questioning,100001;100002,2023-06-02 10:00:00,2023-06-02 10:20:00,',
+    'IMP-1,penalty,closed,ZF1,A3,service,100001;100002,2023-06-03 10:00:00,2023-06-03 10:20:00,', // status disagrees
+    'IMP-2,other,open,ZF2,B1,hearing,200001;999999,2023-06-04 10:00:00,2023-06-04 11:00:00,', // unknown officer
+    'IMP-3,inspection,open,ZF2,C1,sampling,200001,2023-06-05 10:00:00,later,', // bad time
+    'IMP-4,inspection,open,ZF2,D1,sampling,200001,2023-06-05 10:00:00,2023-06-05 10:05:00,',
+    'IMP-1,penalty,open,ZF1,A1,inspection,100001,2023-06-01 09:00:00,2023-06-01 09:30:00,', // A1 twice
+  ].join('\r\n');
+  const imp = () => request(env.app).post('/api/cases/import').set('Authorization', `Bearer ${integration}`).set('Content-Type', 'text/csv').send(Buffer.from(csv));
+  const res = await imp();
+  expect(res.status).toBe(200);
+  expect(res.body).toEqual({
+    created: 2,
+    updated: 0,
+    errors: [
+      { line: 4, code: 'conflicting_case', detail: expect.stringContaining('line 2') },
+      { line: 5, code: 'unknown_officer', detail: expect.stringContaining('badge_nos') },
+      { line: 6, code: 'invalid_ended_at', detail: expect.any(String) },
+      { line: 8, code: 'duplicate_activity', detail: expect.stringContaining('line 2') },
+    ],
+  });
+  const one = await request(env.app).get('/api/cases/IMP-1').set('Authorization', `Bearer ${tokens.admin}`);
+  expect(one.body.activities.map((a: { key: string; location: string | null }) => [a.key, a.location])).toEqual([['A1', 'G205, 治超站'], ['A2', null]]);
+  expect((await request(env.app).get('/api/cases/IMP-2').set('Authorization', `Bearer ${tokens.admin}`)).status).toBe(404);
+  const again = await imp();
+  expect(again.body).toMatchObject({ created: 0, updated: 2 });
+  expect((await env.ctx.pool.query(`SELECT count(*)::int AS n FROM case_activities a JOIN cases c ON c.id = a.case_id WHERE c.case_no LIKE 'IMP-%'`)).rows[0].n).toBe(3);
+  const noCsv = await request(env.app).post('/api/cases/import').set('Authorization', `Bearer ${integration}`).set('Content-Type', 'text/csv').send(Buffer.from('case_no,kind\nX,penalty'));
+  expect(noCsv.status).toBe(400);
+  expect(noCsv.body.code).toBe('invalid_header');
+});

@@ -38,6 +38,7 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'GET /api/recordings/:id': ['admin', 'supervisor', 'reviewer', 'officer'],
   'GET /api/recordings/:id/original': ['admin', 'supervisor', 'reviewer', 'officer'],
   'PUT /api/cases/:caseNo': ['admin', 'integration'],
+  'POST /api/cases/import': ['admin', 'integration'],
   'GET /api/cases/:caseNo': ['admin', 'supervisor', 'reviewer', 'integration'],
   'POST /api/cases/:caseNo/links': ['admin', 'supervisor', 'reviewer'],
   'DELETE /api/cases/:caseNo/links/:recordingId': ['admin', 'supervisor', 'reviewer'],

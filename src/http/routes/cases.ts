@@ -5,11 +5,12 @@ import { ACTIVITY_TYPES, CASE_KINDS, CASE_STATUSES, getCase, upsertCase } from '
 import { inTransaction } from '../../db/pool';
 import { AppError, notFound, unprocessable } from '../../errors';
 import { enqueueRelink } from '../../cases/autolink';
+import { importCases } from '../../cases/import';
 import { linkByHand, unlinkByHand } from '../../cases/links';
 import { getRecording, maySee } from '../../recordings/read';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
-import { badgeNo, instant, parse, text, unitCode } from '../validate';
+import { badgeNo, csvText, instant, parse, text, unitCode } from '../validate';
 
 // Case numbers come from the penalty-case system as written, e.g. 某交执罚〔2023〕123号.
 const caseNo = text(64);
@@ -35,6 +36,19 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
       )
       .max(500),
   });
+
+  // The penalty-case system's export, one activity a row (UTF-8, or GB18030 as Excel saves it).
+  routes.add(
+    'post',
+    '/api/cases/import',
+    'cases.write',
+    async (req, res) => {
+      const result = await importCases(pool, csvText(req.body), ctx.config.bureauTz);
+      ctx.logger.info({ created: result.created, updated: result.updated, errors: result.errors.length, by: req.user!.username }, 'cases imported');
+      res.json(result);
+    },
+    'csv',
+  );
 
   // Idempotent: the same body twice leaves the same case (200 the second time).
   routes.add(

@@ -4,7 +4,6 @@ import { inTransaction } from '../../db/pool';
 import { AppError, notFound } from '../../errors';
 import { ROLES } from '../../auth/roles';
 import { issueToken, revokeUserTokens } from '../../auth/tokens';
-import { decodeCsv } from '../../csv/decode';
 import { importDirectory } from '../../directory/import';
 import { createOfficer, getOfficer, listOfficers, updateOfficer } from '../../directory/officers';
 import { assignRecorder, createRecorder, getRecorder, listRecorders, recorderUsedByUnit, updateRecorder } from '../../directory/recorders';
@@ -12,7 +11,7 @@ import { createUnit, listUnits, unitIdOf, updateUnit } from '../../directory/uni
 import { assertMachineAccount, createUser, getUserByUsername, listUsers, updateUser } from '../../directory/users';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
-import { badgeNo, instant, parse, recorderSerial, text, unitCode, username } from '../validate';
+import { badgeNo, csvText, instant, parse, recorderSerial, text, unitCode, username } from '../validate';
 
 export function directoryRoutes(routes: RouteTable, ctx: Context): void {
   const { pool, config } = ctx;
@@ -147,10 +146,7 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
     '/api/directory/import',
     'directory.write',
     async (req, res) => {
-      if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
-        throw new AppError(415, 'unsupported_media_type', 'send the CSV as the body with Content-Type: text/csv');
-      }
-      const result = await importDirectory(pool, decodeCsv(req.body), config.bureauTz);
+      const result = await importDirectory(pool, csvText(req.body), config.bureauTz);
       ctx.logger.info({ created: result.created, updated: result.updated, errors: result.errors.length, by: req.user!.username }, 'directory imported');
       res.json(result);
     },
