@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { WaitingError, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Context } from '../src/context';
 import type { Logger } from '../src/logger';
 import { FfmpegError } from '../src/media/ffmpeg';
+import { markUnplayable } from '../src/recordings/processing';
 import { derivedPrefix } from '../storage/keys';
 import { StorageUnavailableError } from '../storage/object-store';
 
@@ -134,4 +136,20 @@ export async function runLimited<T>(limit: number, tasks: (() => Promise<T>)[]):
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
   if (errors.length) throw errors[0];
   return results;
+}
+
+/** Stores a file the job made; returns its key and size. */
+export async function putFile(ctx: Context, key: string, file: string, contentType: string): Promise<{ key: string; size: number }> {
+  const { size } = await ctx.store.put(key, createReadStream(file), { size: (await stat(file)).size, contentType });
+  return { key, size };
+}
+
+/**
+ * The file cannot be played: it is marked so with the reason, nothing derived from it is kept, and the job
+ * fails once for good (no retries of a file that will never read).
+ */
+export async function giveUpAsUnplayable(ctx: Context, recordingId: string, reason: string): Promise<never> {
+  await markUnplayable(ctx.pool, recordingId, reason);
+  await removeDerived(ctx, recordingId, '');
+  throw new UnrecoverableError(reason);
 }

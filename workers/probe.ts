@@ -1,11 +1,11 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Context } from '../src/context';
 import { runFfprobe } from '../src/media/ffmpeg';
 import { proxyPlan } from '../src/media/plan';
 import { parseProbe, type MediaInfo } from '../src/media/probe';
 import type { JobPayloads } from '../src/queue/jobs';
-import { loadForProcessing, markProcessing, markUnplayable, saveProbe, type Stage } from '../src/recordings/processing';
-import { handBackIfCancelled, isInputProblem, removeDerived, timeoutFor, type JobRun } from './media-job';
+import { loadForProcessing, markProcessing, saveProbe, type Stage } from '../src/recordings/processing';
+import { giveUpAsUnplayable, handBackIfCancelled, isInputProblem, removeDerived, timeoutFor, type JobRun } from './media-job';
 
 /**
  * Probes a recording and decides what else it needs: a proxy unless the original plays as it is,
@@ -27,9 +27,7 @@ export async function probe(job: Job<JobPayloads['probe']>, ctx: Context, run: J
     if (!unreadable) throw err;
     const detail = err instanceof Error && 'detail' in err ? String((err as { detail: string }).detail) : (err as Error).message;
     const reason = `ffprobe cannot read the file: ${detail}`;
-    await markUnplayable(ctx.pool, recordingId, reason);
-    await removeDerived(ctx, recordingId, '');
-    throw new UnrecoverableError(reason);
+    return giveUpAsUnplayable(ctx, recordingId, reason);
   }
   const plan = proxyPlan(media, input, 'proxy.mp4', ctx.config.media.proxy);
   const pending: Stage[] = [];

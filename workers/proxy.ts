@@ -1,14 +1,13 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Context } from '../src/context';
 import { FfmpegError, runFfmpeg } from '../src/media/ffmpeg';
 import { proxyPlan } from '../src/media/plan';
 import type { JobPayloads } from '../src/queue/jobs';
-import { completeStage, loadForProcessing, markUnplayable, setProgress } from '../src/recordings/processing';
+import { completeStage, loadForProcessing, setProgress } from '../src/recordings/processing';
 import { derivedKey } from '../storage/keys';
-import { generation, handBackIfCancelled, isInputProblem, removeDerived, timeoutFor, withWorkDir, type JobRun } from './media-job';
+import { generation, giveUpAsUnplayable, handBackIfCancelled, isInputProblem, putFile, removeDerived, timeoutFor, withWorkDir, type JobRun } from './media-job';
 
 /**
  * Makes the browser-playable copy: video copied and audio re-encoded, or everything transcoded to the
@@ -41,18 +40,14 @@ export async function proxy(job: Job<JobPayloads['proxy']>, ctx: Context, run: J
           void setProgress(ctx.pool, recordingId, fraction).catch(() => undefined);
         },
       });
-      const size = (await stat(output)).size;
-      if (!size) throw new FfmpegError('ffmpeg wrote an empty file', 'failed', '', '');
+      if (!(await stat(output)).size) throw new FfmpegError('ffmpeg wrote an empty file', 'failed', '', '');
     } catch (err) {
       await handBackIfCancelled(job, run, err);
       if (!(await isInputProblem(ctx, err, rec.objectKey))) throw err;
       const reason = `ffmpeg cannot make a playable copy (${plan.reason}): ${(err as FfmpegError).detail}`;
-      await markUnplayable(ctx.pool, recordingId, reason);
-      await removeDerived(ctx, recordingId, '');
-      throw new UnrecoverableError(reason);
+      return giveUpAsUnplayable(ctx, recordingId, reason);
     }
-    const key = derivedKey(recordingId, `proxy-${generation(job)}.mp4`);
-    const { size } = await ctx.store.put(key, createReadStream(output), { size: (await stat(output)).size, contentType: 'video/mp4' });
+    const { key, size } = await putFile(ctx, derivedKey(recordingId, `proxy-${generation(job)}.mp4`), output, 'video/mp4');
     const done = await completeStage(ctx.pool, recordingId, 'proxy', { kind: plan.kind, reason: plan.reason, key, size, madeAt: new Date().toISOString() });
     // Not pending any more (re-processing began meanwhile, or the recording was deleted): this copy is nobody's.
     if (done) await removeDerived(ctx, recordingId, 'proxy-', [key]);

@@ -1,6 +1,7 @@
 import type { Db } from '../db/pool';
 import type { AuthUser } from '../auth/tokens';
 import type { Reach } from '../auth/roles';
+import { AppError, notFound } from '../errors';
 import { iso } from '../time';
 import type { ProxyRecord, ThumbnailRecord } from './processing';
 
@@ -106,4 +107,15 @@ export function maySee(user: AuthUser, reach: Reach, rec: { officerId: number; u
   if (reach === 'all') return true;
   if (reach === 'own') return user.officerId !== null && user.officerId === rec.officerId;
   return user.unitId === null || user.unitId === rec.unitId;
+}
+
+/**
+ * The recording a caller asks for, if their role's reach covers it: 404 (or `missing`) when there is none,
+ * 403 when it is outside their scope.
+ */
+export async function recordingFor(db: Db, user: AuthUser, reach: Reach, id: string, missing: AppError = notFound(`recording ${id}`)) {
+  const rec = await getRecording(db, id);
+  if (!rec) throw missing;
+  if (!maySee(user, reach, rec)) throw new AppError(403, 'out_of_scope', 'that recording is outside your scope');
+  return rec;
 }

@@ -7,7 +7,7 @@ import { AppError, notFound, unprocessable } from '../../errors';
 import { enqueueRelink } from '../../cases/autolink';
 import { importCases } from '../../cases/import';
 import { linkByHand, unlinkByHand } from '../../cases/links';
-import { getRecording, maySee } from '../../recordings/read';
+import { recordingFor } from '../../recordings/read';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
 import { badgeNo, csvText, instant, parse, text, unitCode } from '../validate';
@@ -84,12 +84,8 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
   });
 
   // By hand, with a reason, on the custody record; the recording must be one the caller may see.
-  const recordingInScope = async (req: Request, id: string) => {
-    const rec = await getRecording(pool, id);
-    if (!rec) throw unprocessable('unknown_recording', `no recording ${id}`, 'recordingId');
-    if (!maySee(req.user!, req.reach!, rec)) throw new AppError(403, 'out_of_scope', 'that recording is outside your scope');
-    return rec;
-  };
+  const recordingInScope = (req: Request, id: string) =>
+    recordingFor(pool, req.user!, req.reach!, id, unprocessable('unknown_recording', `no recording ${id}`, 'recordingId'));
   const reason = text(500);
 
   routes.add(

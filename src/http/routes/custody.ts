@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Context } from '../../context';
 import { listCustody, verifyChain } from '../../custody/read';
-import { AppError, notFound } from '../../errors';
-import { getRecording, maySee } from '../../recordings/read';
+import { AppError } from '../../errors';
+import { recordingFor } from '../../recordings/read';
 import type { RouteTable } from '../route-table';
 import { parse } from '../validate';
 
@@ -19,9 +19,7 @@ export function custodyRoutes(routes: RouteTable, ctx: Context): void {
   routes.add('get', '/api/custody', 'custody.read', async (req, res) => {
     const q = parse(query, req.query);
     if (q.recordingId) {
-      const rec = await getRecording(pool, q.recordingId);
-      if (!rec) throw notFound(`recording ${q.recordingId}`);
-      if (!maySee(req.user!, req.reach!, rec)) throw new AppError(403, 'out_of_scope', 'that recording is outside your scope');
+      await recordingFor(pool, req.user!, req.reach!, q.recordingId);
     } else if (req.reach !== 'all') {
       throw new AppError(400, 'filter_required', 'give the recordingId whose custody events you want', 'recordingId');
     }

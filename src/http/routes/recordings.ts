@@ -2,11 +2,11 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { recordAccess } from '../../custody/access';
 import type { Context } from '../../context';
-import { AppError, notFound } from '../../errors';
+import { AppError } from '../../errors';
 import { createReadStream } from 'node:fs';
 import { ingestOne, recordIngest, removeObjects, resolveMeta } from '../../ingest/ingest';
 import { tusRoutes } from '../../ingest/tus';
-import { getRecording, maySee } from '../../recordings/read';
+import { recordingFor } from '../../recordings/read';
 import { fieldsSnapshot, parseIngestForm, type IngestState } from '../multipart-ingest';
 import type { RouteTable } from '../route-table';
 import { sendObject } from '../serve-object';
@@ -74,10 +74,11 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
     res.json({ known: rows.map((r) => r.sha256) });
   });
 
-  const visible = async (req: Request) => {
-    const rec = await getRecording(pool, String(req.params.id));
-    if (!rec) throw notFound(`recording ${req.params.id}`);
-    if (!maySee(req.user!, req.reach!, rec)) throw new AppError(403, 'out_of_scope', 'that recording is outside your scope');
+  const visible = (req: Request) => recordingFor(pool, req.user!, req.reach!, String(req.params.id));
+  // The bytes of a deleted recording are gone; its record stays.
+  const stillStored = async (req: Request) => {
+    const rec = await visible(req);
+    if (rec.status === 'deleted') throw new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
     return rec;
   };
 
@@ -89,9 +90,8 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
   // What the browser plays: the original itself when it plays as it is, else the proxy the pipeline made.
   // A re-processing run keeps serving the previous proxy until its own is whole.
   routes.add('get', '/api/recordings/:id/proxy', 'recordings.read', async (req, res) => {
-    const rec = await visible(req);
+    const rec = await stillStored(req);
     const { proxy, objectKey } = rec.stored;
-    if (rec.status === 'deleted') throw new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
     if (!proxy) throw notPlayable(rec.status, rec.statusReason);
     const original = proxy.kind === 'original';
     await recordAccess(pool, req.user!.username, rec.id, 'view', { via: 'proxy' }, ctx.config.custodyViewWindowMs);
@@ -104,8 +104,7 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
 
   // The bytes as stored, for evidence: Range for resumed downloads, the SHA-256 to check them against.
   routes.add('get', '/api/recordings/:id/original', 'recordings.read', async (req, res) => {
-    const rec = await visible(req);
-    if (rec.status === 'deleted') throw new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
+    const rec = await stillStored(req);
     await recordAccess(pool, req.user!.username, rec.id, 'download', { sha256: rec.sha256 }, ctx.config.custodyViewWindowMs);
     await sendObject(req, res, ctx.store, rec.stored.objectKey, {
       contentType: contentTypeOf(rec.container),
