@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import type { Context } from '../../context';
 import { ACTIVITY_TYPES, CASE_KINDS, CASE_STATUSES, getCase, upsertCase } from '../../cases/cases';
-import { inTransaction } from '../../db/pool';
+import { inTransaction, type Db } from '../../db/pool';
 import { AppError, notFound, unprocessable } from '../../errors';
 import { enqueueRelink } from '../../cases/autolink';
 import { importCases } from '../../cases/import';
@@ -14,6 +14,15 @@ import { badgeNo, csvText, instant, parse, text, unitCode } from '../validate';
 
 // Case numbers come from the penalty-case system as written, e.g. 某交执罚〔2023〕123号.
 const caseNo = text(64);
+
+/** The case named by `:caseNo`, if the caller's reach covers its unit: 404 when there is none, 403 outside scope. */
+export async function caseFor(db: Db, req: Request) {
+  const found = await getCase(db, String(req.params.caseNo));
+  if (!found) throw notFound(`case ${req.params.caseNo}`);
+  const scope = scopeUnitId(req);
+  if (scope !== null && scope !== found.unitId) throw new AppError(403, 'out_of_scope', 'that case belongs to another unit');
+  return found;
+}
 
 export function caseRoutes(routes: RouteTable, ctx: Context): void {
   const { pool } = ctx;
@@ -70,13 +79,7 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
     'json',
   );
 
-  const caseInScope = async (req: Request) => {
-    const found = await getCase(pool, String(req.params.caseNo));
-    if (!found) throw notFound(`case ${req.params.caseNo}`);
-    const scope = scopeUnitId(req);
-    if (scope !== null && scope !== found.unitId) throw new AppError(403, 'out_of_scope', 'that case belongs to another unit');
-    return found;
-  };
+  const caseInScope = (req: Request) => caseFor(pool, req);
 
   routes.add('get', '/api/cases/:caseNo', 'cases.read', async (req, res) => {
     const { id: _i, unitId: _u, ...out } = await caseInScope(req);
