@@ -2,6 +2,7 @@ import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import type { ProxySettings } from '../src/media/plan';
+import type { RetentionPolicy } from '../src/retention/policy';
 
 // Every setting is an environment variable with a default that runs the embedded system on one machine.
 // The descriptions are the reference documentation: keep them short and true.
@@ -23,6 +24,13 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, `expected a URL starting with ${protocols.join(' or ')}//`);
+
+// A retention period: whole calendar months (at least 6, as the regulation keeps footage), or permanent (null).
+const months = z
+  .string()
+  .regex(/^(permanent|\d+)$/, 'expected a number of months or "permanent"')
+  .transform((v) => (v === 'permanent' ? null : Number(v)))
+  .pipe(z.number().int().min(6).max(1200).nullable());
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -95,6 +103,15 @@ export const settings = z.object({
   SPRITE_TILE_WIDTH: int(32, 640).default(160).describe('width of one sprite frame in pixels'),
   LINK_BUFFER_MIN: int(0, 24 * 60).default(5).describe('footage this close before or after an activity is linked to its case (clock drift, pre-recording)'),
   CUSTODY_VIEW_WINDOW_MIN: int(1, 24 * 60).default(30).describe('a playback is one custody view event per user and recording in this window'),
+  // REGULATION.md, Retention: "kept ≥ 6 months", so no setting may go below that.
+  RETENTION_UNLINKED_MONTHS: int(6, 1200).default(6).describe('footage in no case and not important is deleted this many calendar months after docking (at least 6)'),
+  RETENTION_IMPORTANT_MONTHS: months.default(null).describe('important footage in no case is kept this many months after docking, or "permanent"'),
+  RETENTION_CLOSED_CASE_MONTHS: months.default(null).describe('footage of closed cases is kept this many months after the case closed, or "permanent"'),
+  RETENTION_RUN_AT: z
+    .string()
+    .regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/, 'expected HH:MM (24-hour, in BUREAU_TZ) or off')
+    .default('03:00')
+    .describe('when the daily retention run deletes expired footage (HH:MM in BUREAU_TZ), or off'),
 });
 
 export type Settings = z.output<typeof settings>;
@@ -129,6 +146,12 @@ export interface Config {
   media: MediaConfig;
   custodyViewWindowMs: number;
   linkBufferMs: number;
+  retention: RetentionConfig;
+}
+
+export interface RetentionConfig extends RetentionPolicy {
+  /** When the daily run starts, `HH:MM` in the bureau's zone; null when it is off. */
+  runAt: string | null;
 }
 
 export interface MediaConfig {
@@ -225,5 +248,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     custodyViewWindowMs: s.CUSTODY_VIEW_WINDOW_MIN * 60_000,
     linkBufferMs: s.LINK_BUFFER_MIN * 60_000,
+    retention: {
+      zone: s.BUREAU_TZ,
+      unlinkedMonths: s.RETENTION_UNLINKED_MONTHS,
+      importantMonths: s.RETENTION_IMPORTANT_MONTHS,
+      closedCaseMonths: s.RETENTION_CLOSED_CASE_MONTHS,
+      runAt: s.RETENTION_RUN_AT === 'off' ? null : s.RETENTION_RUN_AT,
+    },
   };
 }

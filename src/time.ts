@@ -25,5 +25,18 @@ export function parseInstant(text: string, zone: string): Date | null {
   return null;
 }
 
+/**
+ * A calendar date (`YYYY-MM-DD`, in the bureau's zone) or an instant (parseInstant). A date used as the end
+ * of a period (`next`) stands for the whole day: the instant returned is the start of the day after.
+ */
+export function parseDayOrInstant(text: string, zone: string, edge: 'start' | 'next'): Date | null {
+  const value = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const day = DateTime.fromISO(value, { zone });
+    return day.isValid ? (edge === 'next' ? day.plus({ days: 1 }) : day).toJSDate() : null;
+  }
+  return parseInstant(value, zone);
+}
+
 /** The API's timestamp form: ISO 8601, UTC, milliseconds. */
 export const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);

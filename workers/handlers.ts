@@ -5,6 +5,7 @@ import { completeStage, markUnplayable } from '../src/recordings/processing';
 import type { JobRun } from './media-job';
 import { link, relink } from './link';
 import { ping } from './ping';
+import { retention } from './retention';
 import { probe } from './probe';
 import { proxy } from './proxy';
 import { thumbnails } from './thumbnails';
@@ -20,6 +21,7 @@ export const handlers: HandlerMap = {
   thumbnails,
   link,
   relink,
+  retention,
 };
 
 /**

@@ -1,12 +1,28 @@
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Queue } from 'bullmq';
+import type { Logger } from '../src/logger';
 import type { Context } from '../src/context';
 import { bullConnection } from '../src/queue/connection';
-import { JOB_NAMES, type HandledJob } from '../src/queue/jobs';
+import { JOB_NAMES, JOB_OPTIONS, type HandledJob } from '../src/queue/jobs';
 import { createQueues, OutboxRelay } from '../src/queue/outbox';
 import { sweepAbandonedMultipart } from '../src/ingest/multipart-registry';
 import { FilesystemStore } from '../storage/filesystem-store';
 import { assertHandlerMap, handlers as defaultHandlers, onFinalFailure, type HandlerMap } from './handlers';
 import { sweepWorkDirs, type JobRun } from './media-job';
+
+/**
+ * The daily retention run, as a BullMQ job scheduler: every worker process upserts the same one, so there
+ * is one run a day however many workers there are. `off` removes it.
+ */
+function scheduleRetention(queue: Queue, runAt: string | null, tz: string, logger: Logger): void {
+  const id = 'daily-retention';
+  const done = runAt
+    ? queue.upsertJobScheduler(id, { pattern: `${Number(runAt.slice(3))} ${Number(runAt.slice(0, 2))} * * *`, tz }, { name: 'retention', data: {}, opts: JOB_OPTIONS.retention })
+    : queue.removeJobScheduler(id);
+  void done.then(
+    () => logger.info({ runAt, tz }, runAt ? 'retention runs daily' : 'retention run is off'),
+    (err: unknown) => logger.error({ err }, 'could not schedule the retention run'),
+  );
+}
 
 export interface WorkerRole {
   relay: OutboxRelay;
@@ -22,7 +38,7 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
   assertHandlerMap(handlers);
   const { config, logger } = ctx;
   const { media } = config;
-  const concurrency: Record<HandledJob, number> = { ping: 1, probe: media.concurrency.probe, proxy: media.concurrency.proxy, thumbnails: media.concurrency.thumbnails, link: 2, relink: 1 };
+  const concurrency: Record<HandledJob, number> = { ping: 1, probe: media.concurrency.probe, proxy: media.concurrency.proxy, thumbnails: media.concurrency.thumbnails, link: 2, relink: 1, retention: 1 };
   const connection = bullConnection(config.redis.url, 'worker', (err) => logger.warn({ err: err.message }, 'worker redis error'));
   const workers = JOB_NAMES.map((name) => {
     const handler = handlers[name] as (job: Job, ctx: Context, run: JobRun) => Promise<unknown>;
@@ -56,6 +72,7 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
   const producer = createQueues(config.redis.url, config.redis.prefix, logger);
   const relay = new OutboxRelay(ctx.pool, producer.queues, logger, config.outboxPollMs);
   relay.start();
+  scheduleRetention(producer.queues.retention, config.retention.runAt, config.bureauTz, logger);
   // An upload older than a day is no longer in progress anywhere: its process died with it.
   const sweep = () => {
     void sweepAbandonedMultipart(ctx.pool, ctx.store, logger, 24 * 3600_000).catch((err) => logger.warn({ err }, 'multipart sweep failed'));

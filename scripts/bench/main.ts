@@ -13,13 +13,15 @@ import { createUnit } from '../../src/directory/units';
 import { createUser } from '../../src/directory/users';
 import { createLogger } from '../../src/logger';
 import { projectRoot } from '../../src/paths';
+import { benchCases } from './cases';
 import { timeApiUpload, timeDirectPut } from './ingest';
 import { benchMedia, deleteRedisPrefix } from './media';
 import { createScratchDatabase } from '../scratch';
 import { cpuSeconds, flushDisks, fmt, footageFile, MiB, peakRss, startApi, variant } from './support';
 
-// npm run bench [-- --only ingest|media|all --storage filesystem|minio --file-mb 1024 --big-mb 4096 --parallel 16 --parallel-mb 128
-//                  --rounds 3 --media-minutes 10 --transcode-seconds 60 --media-threads 0,1,2]
+// npm run bench [-- --only ingest|media|cases|all --storage filesystem|minio --file-mb 1024 --big-mb 4096 --parallel 16 --parallel-mb 128
+//                  --rounds 3 --media-minutes 10 --transcode-seconds 60 --media-threads 0,1,2
+//                  --recordings 1000000 --cases 100000 --samples 2000]
 // Every figure is a ratio against a baseline measured in the same run on the same machine; no timing is a
 // pass/fail test. Budgets are DESIGN.md's.
 const { values } = parseArgs({
@@ -34,6 +36,9 @@ const { values } = parseArgs({
     'media-minutes': { type: 'string', default: '10' },
     'transcode-seconds': { type: 'string', default: '60' },
     'media-threads': { type: 'string', default: '0,1,2' },
+    recordings: { type: 'string', default: '1000000' },
+    cases: { type: 'string', default: '100000' },
+    samples: { type: 'string', default: '2000' },
   },
 });
 const num = (k: keyof typeof values) => {
@@ -49,7 +54,7 @@ async function main() {
   const parallelMb = num('parallel-mb');
   const rounds = num('rounds');
   const only = values.only;
-  if (only !== 'ingest' && only !== 'media' && only !== 'all') throw new Error('--only is ingest, media or all');
+  if (only !== 'ingest' && only !== 'media' && only !== 'cases' && only !== 'all') throw new Error('--only is ingest, media, cases or all');
   const mediaThreads = values['media-threads']!.split(',').map(Number);
   if (!mediaThreads.length || mediaThreads.some((t) => !Number.isInteger(t) || t < 0)) throw new Error('--media-threads is a list of whole numbers, e.g. 0,1,2');
   const started = performance.now();
@@ -88,8 +93,8 @@ async function main() {
     const name = 'DSJ0001_100001_20260301080000_0001.MP4';
     console.log(`bench: storage ${values.storage}, ${os.cpus().length} cores, node ${process.version}`);
 
-    if (only !== 'media') await benchIngest(ctx, api, token, name);
-    if (only !== 'ingest') {
+    if (only === 'ingest' || only === 'all') await benchIngest(ctx, api, token, name);
+    if (only === 'media' || only === 'all') {
       await benchMedia({
         ctx,
         api: { base: api.base, token },
@@ -101,6 +106,9 @@ async function main() {
         threads: mediaThreads,
         onCleanup: (fn) => cleanups.unshift(fn),
       });
+    }
+    if (only === 'cases' || only === 'all') {
+      await benchCases({ ctx, apiBase: api.base, recordings: num('recordings'), cases: num('cases'), samples: num('samples') });
     }
     console.log(`bench: done in ${fmt((performance.now() - started) / 1000, 0)} s`);
   } finally {

@@ -10,11 +10,15 @@ export type Reach = 'all' | 'scope' | 'own';
  */
 export const PERMISSIONS = {
   'directory.write': { admin: 'all' },
+  'holds.write': { admin: 'all' },
+  /** The retention run's report: what it deleted and what it would delete next. */
+  'retention.read': { admin: 'all' },
   'directory.read': { admin: 'all', supervisor: 'scope', reviewer: 'scope' },
   'recordings.upload': { admin: 'all', officer: 'own', station: 'all' },
   'recordings.read': { admin: 'all', supervisor: 'scope', reviewer: 'scope', officer: 'own' },
   'cases.read': { admin: 'all', supervisor: 'scope', reviewer: 'scope', integration: 'all' },
   'cases.write': { admin: 'all', integration: 'all' },
+  /** Link, unlink, mark important. */
   'links.write': { admin: 'all', supervisor: 'scope', reviewer: 'scope' },
   'evidence.export': { admin: 'all', supervisor: 'scope', reviewer: 'scope' },
   'custody.read': { admin: 'all', supervisor: 'scope', reviewer: 'scope' },

@@ -3,6 +3,7 @@ import { unprocessable } from '../errors';
 import { unitIdOf } from '../directory/units';
 import { iso } from '../time';
 import { linkedRecordings, type LinkedRecording } from './links';
+import type { Note } from '../retention/marks';
 
 export const CASE_KINDS = ['penalty', 'inspection', 'compulsory', 'other'] as const;
 export const CASE_STATUSES = ['open', 'closed'] as const;
@@ -99,6 +100,8 @@ export interface CaseDetail {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** A legal hold on the case: none of its footage is deleted while it is on. */
+  hold: Note | null;
   activities: { key: string; type: string; badgeNos: string[]; startedAt: string; endedAt: string; location: string | null }[];
   /** Linked footage on one timeline across officers. */
   recordings: LinkedRecording[];
@@ -106,7 +109,7 @@ export interface CaseDetail {
 
 export async function getCase(db: Db, caseNo: string): Promise<(CaseDetail & { id: number; unitId: number }) | null> {
   const { rows } = await db.query(
-    `SELECT c.id, c.case_no, c.title, c.kind, c.status, c.unit_id, u.code AS unit_code, c.created_at, c.updated_at, c.closed_at
+    `SELECT c.id, c.case_no, c.title, c.kind, c.status, c.unit_id, u.code AS unit_code, c.created_at, c.updated_at, c.closed_at, c.hold
        FROM cases c JOIN units u ON u.id = c.unit_id WHERE c.case_no = $1`,
     [caseNo],
   );
@@ -133,6 +136,7 @@ export async function getCase(db: Db, caseNo: string): Promise<(CaseDetail & { i
     createdAt: iso(c.created_at)!,
     updatedAt: iso(c.updated_at)!,
     closedAt: iso(c.closed_at),
+    hold: c.hold,
     activities: acts.map((a) => ({
       key: a.key,
       type: a.type,

@@ -1,13 +1,27 @@
 import type { Client, Db } from '../db/pool';
 import { appendCustody } from '../custody/log';
 import { iso } from '../time';
+import type { RetentionPolicy } from '../retention/policy';
+import { recomputeRetention } from '../retention/recompute';
+
+/** A link or unlink by hand: which pair, who, and why (required). */
+export interface HandChange {
+  caseId: number;
+  caseNo: string;
+  recordingId: string;
+  by: string;
+  reason: string;
+}
 
 /**
  * Links a recording to a case by hand, with a reason, in the caller's transaction: a link the machine made
  * becomes a manual one (the machine will not remove it), and an earlier unlink by hand is forgotten.
  * Returns false when it was already linked by hand (nothing changes, nothing is logged).
  */
-export async function linkByHand(client: Client, caseId: number, caseNo: string, recordingId: string, by: string, reason: string): Promise<boolean> {
+export async function linkByHand(client: Client, change: HandChange, retention: RetentionPolicy): Promise<boolean> {
+  const { caseId, caseNo, recordingId, by, reason } = change;
+  // The recording first, as every writer of its links and its date does (retention decides under this lock).
+  await client.query('SELECT 1 FROM recordings WHERE id = $1 FOR UPDATE', [recordingId]);
   const { rows } = await client.query<{ source: string }>('SELECT source FROM case_links WHERE case_id = $1 AND recording_id = $2 FOR UPDATE', [caseId, recordingId]);
   if (rows[0]?.source === 'manual') return false;
   await client.query(
@@ -17,11 +31,14 @@ export async function linkByHand(client: Client, caseId: number, caseNo: string,
   );
   await client.query('DELETE FROM case_unlinks WHERE case_id = $1 AND recording_id = $2', [caseId, recordingId]);
   await appendCustody(client, { actor: by, action: 'link', target: `recording:${recordingId}`, detail: { caseNo, reason, source: 'manual' } });
+  await recomputeRetention(client, [recordingId], retention, by, `linked to case ${caseNo}`);
   return true;
 }
 
 /** Unlinks by hand, with a reason; remembered so the machine never links the pair again. False when not linked. */
-export async function unlinkByHand(client: Client, caseId: number, caseNo: string, recordingId: string, by: string, reason: string): Promise<boolean> {
+export async function unlinkByHand(client: Client, change: HandChange, retention: RetentionPolicy): Promise<boolean> {
+  const { caseId, caseNo, recordingId, by, reason } = change;
+  await client.query('SELECT 1 FROM recordings WHERE id = $1 FOR UPDATE', [recordingId]);
   const { rows } = await client.query<{ source: string }>('DELETE FROM case_links WHERE case_id = $1 AND recording_id = $2 RETURNING source', [caseId, recordingId]);
   if (!rows[0]) return false;
   await client.query(
@@ -30,6 +47,7 @@ export async function unlinkByHand(client: Client, caseId: number, caseNo: strin
     [caseId, recordingId, reason, by],
   );
   await appendCustody(client, { actor: by, action: 'unlink', target: `recording:${recordingId}`, detail: { caseNo, reason, was: rows[0].source } });
+  await recomputeRetention(client, [recordingId], retention, by, `unlinked from case ${caseNo}`);
   return true;
 }
 

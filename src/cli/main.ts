@@ -9,7 +9,13 @@ import { migrate } from '../db/migrate';
 import { importDirectory } from '../directory/import';
 import { assertMachineAccount, createUser, getUserByUsername, listUsers, updateUser } from '../directory/users';
 import { AppError } from '../errors';
+import { verifyExportCommand } from '../evidence/verify';
 import { requestReprocessing } from '../recordings/processing';
+import { multipartRegistry } from '../ingest/multipart-registry';
+import { createLogger } from '../logger';
+import { runRetention } from '../retention/run';
+import { parseDayOrInstant } from '../time';
+import { createObjectStore } from '../../storage';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -22,7 +28,10 @@ const USAGE = `usage: npm run cli -- <command>
   directory import FILE.csv        the bureau's spreadsheet (UTF-8 or GB18030)
   recordings reprocess ID...       processes recordings again from the probe on (new settings, newer ffmpeg)
   recordings reprocess --status S  ... every recording in status S (unplayable, ready, processing, received)
+  retention run [--at DATE]        deletes footage expired at DATE (default now), as the daily run does
+  retention run --dry-run [--at DATE]  ... only reports what that run would delete
   migrate                          applies pending database migrations
+  verify-export PACKAGE.zip        checks a case export offline (files, hashes, custody chain); no database needed
 
 roles: ${ROLES.join(', ')}`;
 
@@ -49,6 +58,8 @@ async function run(argv: string[], pool: Pool, config: ReturnType<typeof loadCon
       unit: { type: 'string' },
       badge: { type: 'string' },
       status: { type: 'string' },
+      at: { type: 'string' },
+      'dry-run': { type: 'boolean' },
     },
   });
   const key = `${group ?? ''} ${action ?? ''}`.trim();
@@ -121,6 +132,21 @@ async function run(argv: string[], pool: Pool, config: ReturnType<typeof loadCon
       if (queued < ids.length) process.exitCode = 1;
       return;
     }
+    case 'retention run': {
+      const at = values.at === undefined ? new Date() : parseDayOrInstant(values.at, config.bureauTz, 'start');
+      if (!at) throw new UsageError('--at must be a date (YYYY-MM-DD) or an ISO 8601 time');
+      const logger = createLogger('warn');
+      const store = await createObjectStore(config.storage, { registry: multipartRegistry(pool), logger });
+      const report = await runRetention({ pool, store, logger, policy: config.retention }, { at, dryRun: !!values['dry-run'] });
+      for (const d of report.due) out([d.recordingId, d.retainUntil, d.badgeNo, d.filename, String(d.size)].join('\t'));
+      const verb = report.dryRun ? 'would delete' : 'deleted';
+      out(`${verb} ${report.due.length} recording(s) expired at ${report.at}; ${report.held} expired but held; ${report.recomputed} date(s) recomputed; ${report.purged} purged`);
+      if (report.purgeErrors) {
+        out(`${report.purgeErrors} object(s) could not be removed: the next run tries again`);
+        process.exitCode = 1;
+      }
+      return;
+    }
     case 'migrate':
       out((await migrate(pool)).map((m) => `applied ${m}`).join('\n') || 'nothing to apply');
       return;
@@ -130,6 +156,11 @@ async function run(argv: string[], pool: Pool, config: ReturnType<typeof loadCon
 }
 
 async function main(): Promise<void> {
+  // Offline: whoever holds a package can check it, with no configuration and no database.
+  if (process.argv[2] === 'verify-export') {
+    process.exitCode = await verifyExportCommand(process.argv.slice(3), (line) => console.log(line), (line) => console.error(line));
+    return;
+  }
   let config;
   try {
     config = loadConfig();

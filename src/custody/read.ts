@@ -16,13 +16,20 @@ interface Row {
 const COLUMNS = `seq, at, actor, action, target, detail, prev_hash AS "prevHash", hash`;
 const toEvent = (r: Row): CustodyEvent => ({ ...r, at: r.at.toISOString() });
 
-/** Events about one target (`recording:<id>`, …), oldest first, after `afterSeq`. */
-export async function listCustody(db: Db, filter: { target?: string; afterSeq?: number; limit: number }): Promise<CustodyEvent[]> {
+/**
+ * Events about one target (`recording:<id>`, …) or any of several (`targets`: a case and its footage), oldest
+ * first, after `afterSeq`; at most `limit` of them (all when it is absent: only for bounded sets such as a case's).
+ */
+export async function listCustody(
+  db: Db,
+  filter: { target?: string; targets?: string[]; afterSeq?: number; limit?: number },
+): Promise<CustodyEvent[]> {
+  const targets = filter.targets ?? (filter.target === undefined ? null : [filter.target]);
   const { rows } = await db.query<Row>(
     `SELECT ${COLUMNS} FROM custody_events
-      WHERE ($1::text IS NULL OR target = $1) AND seq > $2
+      WHERE ($1::text[] IS NULL OR target = ANY($1)) AND seq > $2
       ORDER BY seq LIMIT $3`,
-    [filter.target ?? null, filter.afterSeq ?? 0, filter.limit],
+    [targets, filter.afterSeq ?? 0, filter.limit ?? null],
   );
   return rows.map(toEvent);
 }

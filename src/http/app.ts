@@ -7,8 +7,10 @@ import { errorHandler, notFoundHandler } from './problem';
 import { RouteTable } from './route-table';
 import { authRoutes } from './routes/auth';
 import { caseRoutes } from './routes/cases';
+import { retentionRoutes } from './routes/retention';
 import { custodyRoutes } from './routes/custody';
 import { directoryRoutes } from './routes/directory';
+import { evidenceRoutes } from './routes/evidence';
 import { healthRoutes } from './routes/health';
 import { recordingRoutes } from './routes/recordings';
 import { tusOptions } from '../ingest/tus';
@@ -46,7 +48,9 @@ export function createApp(ctx: Context): App {
   directoryRoutes(routes, ctx);
   recordingRoutes(routes, ctx);
   caseRoutes(routes, ctx);
+  evidenceRoutes(routes, ctx);
   custodyRoutes(routes, ctx);
+  retentionRoutes(routes, ctx);
   app.use(api);
   const board = mountQueueBoard(app, ctx);
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { decodeCsv } from '../csv/decode';
-import { parseInstant } from '../time';
+import { parseDayOrInstant, parseInstant } from '../time';
 import { BADGE_NO, RECORDER_SERIAL, UNIT_CODE, USERNAME, cleanText } from '../directory/identifiers';
 
 /** Parses a request part with a schema; the first problem becomes a 400 naming the field. */
@@ -31,12 +31,23 @@ export const text = (max: number) =>
     return clean ?? '';
   });
 
+/** A legal hold set (`on: true`) or lifted, always with a reason. */
+export const holdBody = z.strictObject({ on: z.boolean(), reason: text(500) });
+
 /** An instant: ISO 8601 with offset, or a local time in the bureau's zone. */
 export const instant = (zone: string) =>
   z.string().transform((v, ctx) => {
     const d = parseInstant(v, zone);
     if (!d) ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 time such as 2026-03-01T08:00:00+08:00' });
     return d ?? new Date(NaN);
+  });
+
+/** A calendar date in the bureau's zone or an instant (parseDayOrInstant). */
+export const dayOrInstant = (zone: string, edge: 'start' | 'next') =>
+  z.string().transform((v, ctx) => {
+    const at = parseDayOrInstant(v, zone, edge);
+    if (!at) ctx.addIssue({ code: 'custom', message: 'expected a date (YYYY-MM-DD) or an ISO 8601 time' });
+    return at ?? new Date(NaN);
   });
 
 /** The text of a CSV upload (a `csv` route's raw body), decoded from UTF-8 or GB18030. */

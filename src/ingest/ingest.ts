@@ -10,6 +10,7 @@ import { enqueue } from '../queue/outbox';
 import { enqueueLink } from '../cases/autolink';
 import { jobId } from '../queue/jobs';
 import { iso, parseInstant } from '../time';
+import { retainUntil, type RetentionPolicy } from '../retention/policy';
 import { originalKey } from '../../storage/keys';
 import type { ObjectStore } from '../../storage/object-store';
 import { filenameProblem, parseRecorderFileName } from './filename';
@@ -206,6 +207,7 @@ async function commitIngest(
   pool: Pool,
   uploader: Uploader,
   files: { meta: ResolvedMeta; stored: StoredOriginal }[],
+  retention: RetentionPolicy,
 ): Promise<{ recordings: IngestedRecording[]; orphans: string[] }> {
   return inTransaction(pool, async (client) => {
     // The custody lock first, before any row lock: two requests inserting the same files in another order
@@ -214,16 +216,18 @@ async function commitIngest(
     const recordings: IngestedRecording[] = [];
     const orphans: string[] = [];
     for (const { meta, stored } of files) {
+      // In no case yet: the link job recomputes it if the footage belongs to one.
+      const retainUntilAtIngest = retainUntil({ dockedAt: meta.dockedAt, important: meta.important, cases: [] }, retention);
       // The unique sha256 decides between two uploads of the same content racing: the second waits for the
       // first to commit and then finds its row.
       const inserted = await client.query(
         `INSERT INTO recordings (id, sha256, size, filename, object_key, container, recorder_id, officer_id, started_at, seq,
-            important, docked_at, uploaded_by, upload_method)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            important, docked_at, uploaded_by, upload_method, retain_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (sha256) DO NOTHING RETURNING id`,
         [
           stored.id, stored.sha256, stored.size, meta.filename, stored.key, stored.container, meta.recorderId, meta.officerId,
-          meta.startedAt, meta.seq, meta.important, meta.dockedAt, uploader.user.id, uploader.method,
+          meta.startedAt, meta.seq, meta.important, meta.dockedAt, uploader.user.id, uploader.method, retainUntilAtIngest,
         ],
       );
       const detail = {
@@ -234,6 +238,7 @@ async function commitIngest(
         badgeNo: meta.badgeNo,
         dockedAt: meta.dockedAt.toISOString(),
         method: uploader.method,
+        retainUntil: iso(retainUntilAtIngest),
       };
       if (inserted.rowCount) {
         await appendCustody(client, { actor: uploader.user.username, action: 'ingest', target: `recording:${stored.id}`, detail });
@@ -263,13 +268,13 @@ async function commitIngest(
  * after commit, or every object of the request when the commit fails.
  */
 export async function recordIngest(
-  ctx: Pick<Context, 'pool' | 'store' | 'logger'>,
+  ctx: Pick<Context, 'pool' | 'store' | 'logger' | 'config'>,
   uploader: Uploader,
   files: { meta: ResolvedMeta; stored: StoredOriginal }[],
 ): Promise<IngestedRecording[]> {
   let result;
   try {
-    result = await commitIngest(ctx.pool, uploader, files);
+    result = await commitIngest(ctx.pool, uploader, files, ctx.config.retention);
   } catch (err) {
     await removeObjects(ctx, files.map((f) => f.stored.key));
     throw err;

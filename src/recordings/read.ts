@@ -4,6 +4,10 @@ import type { Reach } from '../auth/roles';
 import { AppError, notFound } from '../errors';
 import { iso } from '../time';
 import type { ProxyRecord, ThumbnailRecord } from './processing';
+import type { Note } from '../retention/marks';
+
+/** API.md: `deleted` is a tombstone, the bytes gone and the record kept. */
+export const RECORDING_STATUSES = ['received', 'processing', 'ready', 'unplayable', 'deleted'] as const;
 
 export interface RecordingDetail {
   id: string;
@@ -28,7 +32,14 @@ export interface RecordingDetail {
   /** How it plays: the proxy served and the thumbnails, once the pipeline has made them. */
   playback: Playback | null;
   important: boolean;
-  cases: unknown[];
+  /** Who marked or unmarked it important by hand, when and why (null: as the recorder flagged it). */
+  importantNote: Note | null;
+  /** The cases it is linked to, and how. */
+  cases: { caseNo: string; source: 'auto' | 'manual' }[];
+  /** Kept until then (null: permanently); a legal hold stops deletion whatever the date. */
+  retainUntil: string | null;
+  hold: Note | null;
+  deletedAt: string | null;
 }
 
 export interface Playback {
@@ -56,13 +67,15 @@ function playbackOf(proxy: ProxyRecord | null, thumbnails: ThumbnailRecord | nul
   };
 }
 
-interface Row extends Omit<RecordingDetail, 'startedAt' | 'endedAt' | 'dockedAt' | 'ingestedAt' | 'cases' | 'playback'>, StoredParts {
+interface Row extends Omit<RecordingDetail, 'startedAt' | 'endedAt' | 'dockedAt' | 'ingestedAt' | 'playback' | 'retainUntil' | 'deletedAt'>, StoredParts {
   officerId: number;
   unitId: number | null;
   startedAt: Date;
   endedAt: Date | null;
   dockedAt: Date;
   ingestedAt: Date;
+  retainUntil: Date | null;
+  deletedAt: Date | null;
 }
 
 export async function getRecording(
@@ -75,7 +88,10 @@ export async function getRecording(
             r.officer_id AS "officerId", ou.unit_id AS "unitId", un.code AS "unitCode",
             r.started_at AS "startedAt", r.ended_at AS "endedAt", r.duration_s AS "durationS", r.seq,
             r.docked_at AS "dockedAt", r.ingested_at AS "ingestedAt", r.status, r.status_reason AS "statusReason",
-            r.progress, r.media, r.important, r.object_key AS "objectKey", r.proxy, r.thumbnails
+            r.progress, r.media, r.important, r.important_note AS "importantNote", r.object_key AS "objectKey", r.proxy, r.thumbnails,
+            r.retain_until AS "retainUntil", r.hold, r.deleted_at AS "deletedAt",
+            (SELECT coalesce(json_agg(json_build_object('caseNo', c.case_no, 'source', l.source) ORDER BY c.case_no), '[]')
+               FROM case_links l JOIN cases c ON c.id = l.case_id WHERE l.recording_id = r.id) AS cases
        FROM recordings r
        JOIN recorders rc ON rc.id = r.recorder_id
        JOIN officers o ON o.id = r.officer_id
@@ -93,8 +109,9 @@ export async function getRecording(
     endedAt: iso(row.endedAt),
     dockedAt: iso(row.dockedAt)!,
     ingestedAt: iso(row.ingestedAt)!,
+    retainUntil: iso(row.retainUntil),
+    deletedAt: iso(row.deletedAt),
     playback: playbackOf(proxy, thumbnails),
-    cases: [],
     stored: { objectKey, proxy, thumbnails },
   };
 }

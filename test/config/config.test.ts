@@ -37,6 +37,12 @@ describe('configuration', () => {
     expect(c.media).toMatchObject({ workDir: '/scratch', threads: 2, timeout: { perMediaS: 0.5 }, proxy: { alwaysTranscode: true, height: 480, threads: 2 } });
   });
 
+  test('retention settings: the regulation\'s defaults, periods in months or permanent, a daily run time', () => {
+    expect(loadConfig({}).retention).toEqual({ zone: 'Asia/Shanghai', unlinkedMonths: 6, importantMonths: null, closedCaseMonths: null, runAt: '03:00' });
+    const c = loadConfig({ RETENTION_UNLINKED_MONTHS: '12', RETENTION_IMPORTANT_MONTHS: '36', RETENTION_CLOSED_CASE_MONTHS: 'permanent', RETENTION_RUN_AT: 'off' });
+    expect(c.retention).toMatchObject({ unlinkedMonths: 12, importantMonths: 36, closedCaseMonths: null, runAt: null });
+  });
+
   test('the minio driver takes its settings', () => {
     const c = loadConfig({ STORAGE_DRIVER: 'minio', MINIO_ENDPOINT: 'http://minio:9000', MINIO_ACCESS_KEY: 'a', MINIO_SECRET_KEY: 'b', MINIO_PART_SIZE_MB: '32' });
     expect(c.storage).toMatchObject({ driver: 'minio', endPoint: 'http://minio:9000', bucket: 'evidence', partSize: 32 * 1024 * 1024 });
@@ -58,6 +64,11 @@ describe('configuration', () => {
     [{ FFMPEG_TIMEOUT_PER_MEDIA_S: 'slow' }, 'FFMPEG_TIMEOUT_PER_MEDIA_S'],
     [{ TRANSCODE_CONCURRENCY: '0' }, 'TRANSCODE_CONCURRENCY'],
     [{ PROXY_ALWAYS_TRANSCODE: 'sometimes' }, 'PROXY_ALWAYS_TRANSCODE'],
+    // The regulation keeps footage at least six months: no setting may shorten that.
+    [{ RETENTION_UNLINKED_MONTHS: '3' }, 'RETENTION_UNLINKED_MONTHS'],
+    [{ RETENTION_IMPORTANT_MONTHS: '2' }, 'RETENTION_IMPORTANT_MONTHS'],
+    [{ RETENTION_CLOSED_CASE_MONTHS: 'forever' }, 'RETENTION_CLOSED_CASE_MONTHS'],
+    [{ RETENTION_RUN_AT: '25:00' }, 'RETENTION_RUN_AT'],
   ])('%j is refused with an error naming %s', (env, setting) => {
     let error: unknown;
     try {

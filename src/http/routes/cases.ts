@@ -8,17 +8,21 @@ import { enqueueRelink } from '../../cases/autolink';
 import { importCases } from '../../cases/import';
 import { linkByHand, unlinkByHand } from '../../cases/links';
 import { recordingFor } from '../../recordings/read';
+import { setHold } from '../../retention/marks';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
-import { badgeNo, csvText, instant, parse, text, unitCode } from '../validate';
+import { badgeNo, csvText, holdBody, instant, parse, text, unitCode } from '../validate';
 
 // Case numbers come from the penalty-case system as written, e.g. 某交执罚〔2023〕123号.
 const caseNo = text(64);
 
-/** The case named by `:caseNo`, if the caller's reach covers its unit: 404 when there is none, 403 outside scope. */
-export async function caseFor(db: Db, req: Request) {
-  const found = await getCase(db, String(req.params.caseNo));
-  if (!found) throw notFound(`case ${req.params.caseNo}`);
+/**
+ * The case named by `:caseNo` (or `caseNo`), if the caller's reach covers its unit: 404 when there is none,
+ * 403 outside scope.
+ */
+export async function caseFor(db: Db, req: Request, caseNo = String(req.params.caseNo)) {
+  const found = await getCase(db, caseNo);
+  if (!found) throw notFound(`case ${caseNo}`);
   const scope = scopeUnitId(req);
   if (scope !== null && scope !== found.unitId) throw new AppError(403, 'out_of_scope', 'that case belongs to another unit');
   return found;
@@ -99,11 +103,20 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
       const input = parse(z.strictObject({ recordingId: z.uuid('a recording id'), reason }), req.body);
       const found = await caseInScope(req);
       await recordingInScope(req, input.recordingId);
-      const made = await inTransaction(pool, (c) => linkByHand(c, found.id, found.caseNo, input.recordingId, req.user!.username, input.reason));
+      const made = await inTransaction(pool, (c) => linkByHand(c, { caseId: found.id, caseNo: found.caseNo, recordingId: input.recordingId, by: req.user!.username, reason: input.reason }, ctx.config.retention));
       res.status(made ? 201 : 200).json({ caseNo: found.caseNo, recordingId: input.recordingId, source: 'manual' });
     },
     'json',
   );
+
+  // A hold on a case holds all of its footage, linked now or later, until it is lifted.
+  routes.add('post', '/api/cases/:caseNo/hold', 'holds.write', async (req, res) => {
+    const input = parse(holdBody, req.body);
+    const found = await caseInScope(req);
+    await inTransaction(pool, (c) => setHold(c, { caseId: found.id, caseNo: found.caseNo }, input.on, req.user!.username, input.reason));
+    const { id: _i, unitId: _u, ...out } = (await getCase(pool, found.caseNo))!;
+    res.json(out);
+  });
 
   routes.add('delete', '/api/cases/:caseNo/links/:recordingId', 'links.write', async (req, res) => {
     const q = parse(z.strictObject({ reason }), req.query, 'query');
@@ -111,7 +124,7 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
     const id = String(req.params.recordingId);
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`recording ${id}`);
     await recordingInScope(req, id);
-    const removed = await inTransaction(pool, (c) => unlinkByHand(c, found.id, found.caseNo, id, req.user!.username, q.reason));
+    const removed = await inTransaction(pool, (c) => unlinkByHand(c, { caseId: found.id, caseNo: found.caseNo, recordingId: id, by: req.user!.username, reason: q.reason }, ctx.config.retention));
     if (!removed) throw notFound(`a link of recording ${id} to case ${found.caseNo}`);
     res.status(204).end();
   });

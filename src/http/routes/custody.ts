@@ -1,13 +1,17 @@
+import type { Request } from 'express';
 import { z } from 'zod';
 import type { Context } from '../../context';
 import { listCustody, verifyChain } from '../../custody/read';
 import { AppError } from '../../errors';
+import { caseCustodyTargets } from '../../evidence/case-custody';
 import { recordingFor } from '../../recordings/read';
+import { caseFor } from './cases';
 import type { RouteTable } from '../route-table';
-import { parse } from '../validate';
+import { parse, text } from '../validate';
 
 const query = z.strictObject({
   recordingId: z.uuid('a recording id').optional(),
+  caseNo: text(64).optional(),
   afterSeq: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
@@ -15,15 +19,30 @@ const query = z.strictObject({
 export function custodyRoutes(routes: RouteTable, ctx: Context): void {
   const { pool } = ctx;
 
-  // A scoped reader asks about a recording in their scope; the whole log is the admin's.
+  // The events of a case: about the case itself and about the footage linked to it now.
+  const caseEvents = async (req: Request, no: string, page: { afterSeq?: number; limit: number }) => {
+    const found = await caseFor(pool, req, no);
+    return listCustody(pool, { targets: caseCustodyTargets(found.caseNo, found.recordings.map((r) => r.id)), ...page });
+  };
+
+  // A scoped reader asks about a recording or a case in their scope; the whole log is the admin's.
   routes.add('get', '/api/custody', 'custody.read', async (req, res) => {
     const q = parse(query, req.query);
-    if (q.recordingId) {
-      await recordingFor(pool, req.user!, req.reach!, q.recordingId);
-    } else if (req.reach !== 'all') {
-      throw new AppError(400, 'filter_required', 'give the recordingId whose custody events you want', 'recordingId');
+    const page = { afterSeq: q.afterSeq, limit: q.limit };
+    if (q.recordingId && q.caseNo !== undefined) {
+      throw new AppError(400, 'conflicting_filters', 'give either recordingId or caseNo, not both', 'caseNo');
     }
-    const items = await listCustody(pool, { target: q.recordingId ? `recording:${q.recordingId}` : undefined, afterSeq: q.afterSeq, limit: q.limit });
+    let items;
+    if (q.caseNo !== undefined) {
+      items = await caseEvents(req, q.caseNo, page);
+    } else if (q.recordingId) {
+      await recordingFor(pool, req.user!, req.reach!, q.recordingId);
+      items = await listCustody(pool, { target: `recording:${q.recordingId}`, ...page });
+    } else if (req.reach !== 'all') {
+      throw new AppError(400, 'filter_required', 'give the recordingId or caseNo whose custody events you want', 'recordingId');
+    } else {
+      items = await listCustody(pool, page);
+    }
     res.json({ items, nextAfterSeq: items.length === q.limit ? items.at(-1)!.seq : null });
   });
 

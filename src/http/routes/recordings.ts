@@ -6,11 +6,15 @@ import { AppError } from '../../errors';
 import { createReadStream } from 'node:fs';
 import { ingestOne, recordIngest, removeObjects, resolveMeta } from '../../ingest/ingest';
 import { tusRoutes } from '../../ingest/tus';
-import { recordingFor } from '../../recordings/read';
+import { RECORDING_STATUSES, recordingFor } from '../../recordings/read';
 import { fieldsSnapshot, parseIngestForm, type IngestState } from '../multipart-ingest';
 import type { RouteTable } from '../route-table';
 import { sendObject } from '../serve-object';
-import { parse } from '../validate';
+import { badgeNo, dayOrInstant, holdBody, parse, recorderSerial, text, unitCode } from '../validate';
+import { inTransaction } from '../../db/pool';
+import { listRecordings } from '../../recordings/list';
+import { markImportant, setHold } from '../../retention/marks';
+
 
 function notPlayable(status: string, reason: string | null): AppError {
   if (status === 'unplayable') return new AppError(409, 'unplayable', `the recording cannot be played: ${reason ?? 'unknown reason'}`);
@@ -82,6 +86,27 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
     return rec;
   };
 
+  // Newest first, in the caller's scope; from/to are instants or bureau-local dates (`to` a whole day).
+  const day = (edge: 'start' | 'next') => dayOrInstant(ctx.config.bureauTz, edge);
+  const listQuery = z.strictObject({
+    badgeNo: badgeNo.optional(),
+    recorderSerial: recorderSerial.optional(),
+    unitCode: unitCode.optional(),
+    caseNo: text(64).optional(),
+    status: z.enum(RECORDING_STATUSES).optional(),
+    from: day('start').optional(),
+    to: day('next').optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: z.string().max(200).optional(),
+  });
+  routes.add('get', '/api/recordings', 'recordings.read', async (req, res) => {
+    const q = parse(listQuery, req.query, 'query');
+    const user = req.user!;
+    const scope =
+      req.reach === 'own' ? { officerId: user.officerId ?? -1 } : req.reach === 'scope' && user.unitId !== null ? { unitId: user.unitId } : null;
+    res.json(await listRecordings(pool, q, scope));
+  });
+
   routes.add('get', '/api/recordings/:id', 'recordings.read', async (req, res) => {
     const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
     res.json(detail);
@@ -118,15 +143,34 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
   // The poster frame, or with ?kind=sprite the scrubbing sheet (its geometry is in the recording's `playback`).
   routes.add('get', '/api/recordings/:id/thumbnail', 'recordings.read', async (req, res) => {
     const { kind } = parse(z.strictObject({ kind: z.enum(['poster', 'sprite']).default('poster') }), req.query);
-    const rec = await visible(req);
+    const rec = await stillStored(req);
     const image = kind === 'sprite' ? rec.stored.thumbnails?.sprite : rec.stored.thumbnails?.poster;
     if (!image) {
-      if (rec.status === 'ready' || rec.status === 'deleted' || rec.status === 'unplayable') {
+      if (rec.status === 'ready' || rec.status === 'unplayable') {
         throw new AppError(404, 'no_thumbnail', rec.stored.thumbnails?.error ?? `recording ${rec.id} has no ${kind} image (${rec.statusReason ?? (rec.media ? 'no video stream' : rec.status)})`);
       }
       throw notPlayable(rec.status, rec.statusReason);
     }
     await recordAccess(pool, req.user!.username, rec.id, 'view', { via: kind }, ctx.config.custodyViewWindowMs);
     await sendObject(req, res, ctx.store, image.key, { contentType: 'image/jpeg', size: image.size, etag: image.key.slice(image.key.lastIndexOf('/') + 1) });
+  });
+
+  // A reviewer's or supervisor's mark keeps unlinked footage for the important period (REGULATION.md).
+  routes.add('post', '/api/recordings/:id/important', 'links.write', async (req, res) => {
+    const input = parse(z.strictObject({ important: z.boolean(), reason: text(500) }), req.body);
+    const rec = await stillStored(req);
+    const result = await inTransaction(pool, (c) => markImportant(c, rec.id, input.important, req.user!.username, input.reason, ctx.config.retention));
+    if (!result) throw new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
+    const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
+    res.json(detail);
+  });
+
+  // Legal holds are the admin's: while one is on, the retention run deletes nothing it covers.
+  routes.add('post', '/api/recordings/:id/hold', 'holds.write', async (req, res) => {
+    const input = parse(holdBody, req.body);
+    const rec = await visible(req);
+    await inTransaction(pool, (c) => setHold(c, { recordingId: rec.id }, input.on, req.user!.username, input.reason));
+    const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
+    res.json(detail);
   });
 }

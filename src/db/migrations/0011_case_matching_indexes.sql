@@ -1,0 +1,8 @@
+-- Footage matching at catalog scale (issue 5; the cases benchmark, `npm run bench -- --only cases`).
+-- relinkCase finds an officer's footage overlapping an activity's window: by officer and span. The span is
+-- [started_at, ended_at], a point at the start while the end is unknown; greatest() ignores a NULL end and
+-- keeps the range valid should an end ever precede its start (the query re-checks the exact condition).
+CREATE INDEX recordings_officer_span ON recordings USING gist (officer_id, tstzrange(started_at, greatest(started_at, ended_at), '[]'));
+
+-- relinkRecording reads the cases a recording was unlinked from by hand (the primary key leads with the case).
+CREATE INDEX case_unlinks_recording ON case_unlinks (recording_id);

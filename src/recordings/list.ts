@@ -1,0 +1,79 @@
+import type { Db } from '../db/pool';
+import { badRequest } from '../errors';
+import { iso } from '../time';
+import type { RecordingDetail } from './read';
+
+export interface RecordingFilter {
+  badgeNo?: string;
+  recorderSerial?: string;
+  unitCode?: string;
+  caseNo?: string;
+  status?: string;
+  /** Recordings that started at or after `from` and before `to`. */
+  from?: Date;
+  to?: Date;
+  limit: number;
+  cursor?: string;
+}
+
+/** Who is asking: their unit (the officer's unit when a recording began), their own footage, or all. */
+export type ListScope = { unitId: number } | { officerId: number } | null;
+
+export type RecordingSummary = Pick<
+  RecordingDetail,
+  'id' | 'sha256' | 'size' | 'filename' | 'recorderSerial' | 'badgeNo' | 'unitCode' | 'startedAt' | 'endedAt' | 'durationS' | 'dockedAt' | 'status' | 'important' | 'retainUntil'
+>;
+
+// Newest first; the cursor is the last row's (startedAt, id), so paging is stable while footage arrives.
+const encodeCursor = (startedAt: Date, id: string) => Buffer.from(`${startedAt.toISOString()}|${id}`).toString('base64url');
+function decodeCursor(cursor: string): [Date, string] {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const date = new Date(at ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(date.getTime())) throw badRequest('invalid_cursor', 'the cursor is not one this API gave out', 'cursor');
+  return [date, id];
+}
+
+export async function listRecordings(db: Db, filter: RecordingFilter, scope: ListScope): Promise<{ items: RecordingSummary[]; nextCursor: string | null }> {
+  const [afterAt, afterId] = filter.cursor ? decodeCursor(filter.cursor) : [null, null];
+  const { rows } = await db.query(
+    `SELECT r.id, r.sha256, r.size, r.filename, rc.serial AS "recorderSerial", o.badge_no AS "badgeNo", un.code AS "unitCode",
+            r.started_at AS "startedAt", r.ended_at AS "endedAt", r.duration_s AS "durationS", r.docked_at AS "dockedAt",
+            r.status, r.important, r.retain_until AS "retainUntil"
+       FROM recordings r
+       JOIN recorders rc ON rc.id = r.recorder_id
+       JOIN officers o ON o.id = r.officer_id
+       LEFT JOIN officer_units ou ON ou.officer_id = r.officer_id AND ou.valid @> r.started_at
+       LEFT JOIN units un ON un.id = ou.unit_id
+      WHERE ($1::text IS NULL OR o.badge_no = $1)
+        AND ($2::text IS NULL OR rc.serial = $2)
+        AND ($3::text IS NULL OR un.code = $3)
+        AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM case_links l JOIN cases c ON c.id = l.case_id WHERE l.recording_id = r.id AND c.case_no = $4))
+        AND ($5::text IS NULL OR r.status = $5)
+        AND ($6::timestamptz IS NULL OR r.started_at >= $6)
+        AND ($7::timestamptz IS NULL OR r.started_at < $7)
+        AND ($8::bigint IS NULL OR ou.unit_id = $8)
+        AND ($9::bigint IS NULL OR r.officer_id = $9)
+        AND ($10::timestamptz IS NULL OR (r.started_at, r.id) < ($10, $11::uuid))
+      ORDER BY r.started_at DESC, r.id DESC
+      LIMIT $12`,
+    [
+      filter.badgeNo ?? null, filter.recorderSerial ?? null, filter.unitCode ?? null, filter.caseNo ?? null, filter.status ?? null,
+      filter.from ?? null, filter.to ?? null,
+      scope && 'unitId' in scope ? scope.unitId : null, scope && 'officerId' in scope ? scope.officerId : null,
+      afterAt, afterId, filter.limit + 1,
+    ],
+  );
+  const page = rows.slice(0, filter.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => ({
+      ...r,
+      size: Number(r.size),
+      startedAt: iso(r.startedAt)!,
+      endedAt: iso(r.endedAt),
+      dockedAt: iso(r.dockedAt)!,
+      retainUntil: iso(r.retainUntil),
+    })),
+    nextCursor: rows.length > filter.limit && last ? encodeCursor(new Date(last.startedAt), last.id) : null,
+  };
+}
