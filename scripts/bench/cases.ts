@@ -92,14 +92,15 @@ export async function benchCases(o: CasesBenchOptions): Promise<void> {
   }
   rows.push(['  its matching select alone', await timeEach(recordings, warm, (id) => pool.query(selects.matching.text, withArg(selects.matching, recordings[0], id)))]);
   rows.push([
-    'relink one case, relinkCase() (commits)',
+    // Background work (the relink job after a case is put), not a page: reported, not held to the budget.
+    'relink one case, relinkCase() (commits) [job]',
     await timeEach(cases, warm, async (c) => {
       const r = await relinkCase(pool, c.id, settings);
       changes += r.linked + r.unlinked;
       matched += r.recordings;
     }),
   ]);
-  rows.push(['  its select of the footage to re-evaluate alone', await timeEach(cases, warm, (c) => pool.query(selects.relinkCase.text, withArg(selects.relinkCase, cases[0]!.id, c.id)))]);
+  rows.push(['  its select of the footage to re-evaluate alone [job]', await timeEach(cases, warm, (c) => pool.query(selects.relinkCase.text, withArg(selects.relinkCase, cases[0]!.id, c.id)))]);
 
   console.log(`cases: ${o.samples} random samples each after ${warm} warm-up (ms)`);
   console.log(`  ${'query'.padEnd(54)}${['p50', 'p95', 'p99', 'max'].map((h) => h.padStart(8)).join('')}   p95/budget`);
@@ -107,9 +108,10 @@ export async function benchCases(o: CasesBenchOptions): Promise<void> {
     const sorted = [...times].sort((a, b) => a - b);
     const p95 = percentile(sorted, 0.95);
     const cells = [percentile(sorted, 0.5), p95, percentile(sorted, 0.99), sorted[sorted.length - 1]!].map((v) => fmt(v).padStart(8)).join('');
-    console.log(`  ${name.padEnd(54)}${cells}   ${fmt(p95 / BUDGET_P95_MS)}${p95 <= BUDGET_P95_MS ? '' : ' OVER BUDGET'}`);
+    const verdict = name.endsWith('[job]') ? ' (no budget)' : p95 <= BUDGET_P95_MS ? '' : ' OVER BUDGET';
+    console.log(`  ${name.padEnd(54)}${cells}   ${fmt(p95 / BUDGET_P95_MS)}${verdict}`);
   }
-  console.log(`  budget p95 <= ${BUDGET_P95_MS} ms (ratio <= 1.00); relinkCase re-evaluated ${fmt(matched / cases.length, 1)} recordings a case on average, each in a transaction of its own`);
+  console.log(`  budget p95 <= ${BUDGET_P95_MS} ms (ratio <= 1.00) for the case page and for linking a recording; [job]: background work; relinkCase re-evaluated ${fmt(matched / cases.length, 1)} recordings a case on average, each in a transaction of its own`);
   const events = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM custody_events')).rows[0]!.n;
   console.log(`  links changed by the samples: ${changes}, custody events written: ${events} (the seeded links and dates are what matching and retention make of the catalog: expected 0 and 0)`);
 }
