@@ -3,6 +3,8 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import type { ProxySettings } from '../src/media/plan';
 import type { RetentionPolicy } from '../src/retention/policy';
+import { projectRoot } from '../src/paths';
+import { loadRegulation, RegulationError, type Regulation } from './regulation';
 
 // Every setting is an environment variable with a default that runs the embedded system on one machine.
 // The descriptions are the reference documentation: keep them short and true.
@@ -101,7 +103,11 @@ export const settings = z.object({
   PROXY_ALWAYS_TRANSCODE: bool.default(false).describe('transcode every recording (a low-bit-rate proxy for slow links)'),
   SPRITE_FRAMES: int(1, 400).default(60).describe('most frames in a recording\'s scrubbing sprite sheet'),
   SPRITE_TILE_WIDTH: int(32, 640).default(160).describe('width of one sprite frame in pixels'),
-  LINK_BUFFER_MIN: int(0, 24 * 60).default(5).describe('footage this close before or after an activity is linked to its case (clock drift, pre-recording)'),
+  REGULATION_FILE: z
+    .string()
+    .min(1)
+    .default(path.join(projectRoot(), 'config', 'regulation.json'))
+    .describe('the recorder-usage regulation as data (rules, thresholds, footage buffer); see config/regulation.json'),
   CUSTODY_VIEW_WINDOW_MIN: int(1, 24 * 60).default(30).describe('a playback is one custody view event per user and recording in this window'),
   // REGULATION.md, Retention: "kept ≥ 6 months", so no setting may go below that.
   RETENTION_UNLINKED_MONTHS: int(6, 1200).default(6).describe('footage in no case and not important is deleted this many calendar months after docking (at least 6)'),
@@ -145,8 +151,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   media: MediaConfig;
   custodyViewWindowMs: number;
+  /** Footage this close before or after an activity belongs to it (the regulation's buffer). */
   linkBufferMs: number;
   retention: RetentionConfig;
+  regulation: Regulation;
 }
 
 export interface RetentionConfig extends RetentionPolicy {
@@ -189,6 +197,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(name, `${issue.message} (got ${JSON.stringify(raw[name] ?? null)})`);
   }
   const s = parsed.data;
+  let regulation: Regulation;
+  try {
+    regulation = loadRegulation(path.resolve(s.REGULATION_FILE));
+  } catch (err) {
+    if (err instanceof RegulationError) throw new ConfigError('REGULATION_FILE', err.message);
+    throw err;
+  }
   const dataDir = path.resolve(s.DATA_DIR);
   let storage: Config['storage'];
   if (s.STORAGE_DRIVER === 'minio') {
@@ -247,7 +262,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sprite: { maxFrames: s.SPRITE_FRAMES, tileWidth: s.SPRITE_TILE_WIDTH },
     },
     custodyViewWindowMs: s.CUSTODY_VIEW_WINDOW_MIN * 60_000,
-    linkBufferMs: s.LINK_BUFFER_MIN * 60_000,
+    linkBufferMs: regulation.footageBufferMinutes * 60_000,
+    regulation,
     retention: {
       zone: s.BUREAU_TZ,
       unlinkedMonths: s.RETENTION_UNLINKED_MONTHS,

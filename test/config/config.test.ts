@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../config/schema';
 
 describe('configuration', () => {
@@ -41,6 +44,27 @@ describe('configuration', () => {
     expect(loadConfig({}).retention).toEqual({ zone: 'Asia/Shanghai', unlinkedMonths: 6, importantMonths: null, closedCaseMonths: null, runAt: '03:00' });
     const c = loadConfig({ RETENTION_UNLINKED_MONTHS: '12', RETENTION_IMPORTANT_MONTHS: '36', RETENTION_CLOSED_CASE_MONTHS: 'permanent', RETENTION_RUN_AT: 'off' });
     expect(c.retention).toMatchObject({ unlinkedMonths: 12, importantMonths: 36, closedCaseMonths: null, runAt: null });
+  });
+
+  test('the regulation file: read and validated at start-up, a bad one refused naming the file and the field', () => {
+    const c = loadConfig({});
+    expect(c.regulation.rules.R2).toMatchObject({ minCoverage: 0.95, maxGapSeconds: 60 });
+    expect(c.regulation.rules.R3.uploadDeadlineHours).toBe(24);
+    expect(c.linkBufferMs).toBe(c.regulation.footageBufferMinutes * 60_000);
+    const dir = mkdtempSync(path.join(tmpdir(), 'bce-regulation-'));
+    try {
+      const file = path.join(dir, 'regulation.json');
+      const good = JSON.parse(readFileSync(path.join(__dirname, '../../config/regulation.json'), 'utf8'));
+      writeFileSync(file, JSON.stringify({ ...good, version: '2027-1', rules: { ...good.rules, R2: { ...good.rules.R2, minCoverage: 0.9 } } }));
+      expect(loadConfig({ REGULATION_FILE: file }).regulation).toMatchObject({ version: '2027-1', rules: { R2: { minCoverage: 0.9 } } });
+      writeFileSync(file, JSON.stringify({ ...good, rules: { ...good.rules, R2: { ...good.rules.R2, minCoverage: 1.5 } } }));
+      expect(() => loadConfig({ REGULATION_FILE: file })).toThrow(/REGULATION_FILE.*rules\.R2\.minCoverage/);
+      writeFileSync(file, '{ not json');
+      expect(() => loadConfig({ REGULATION_FILE: file })).toThrow(ConfigError);
+      expect(() => loadConfig({ REGULATION_FILE: path.join(dir, 'absent.json') })).toThrow(/REGULATION_FILE/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('the minio driver takes its settings', () => {
