@@ -34,6 +34,9 @@ const months = z
   .transform((v) => (v === 'permanent' ? null : Number(v)))
   .pipe(z.number().int().min(6).max(1200).nullable());
 
+// When a daily job runs: HH:MM in the bureau's zone, or off.
+const dailyAt = z.string().regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/, 'expected HH:MM (24-hour, in BUREAU_TZ) or off');
+
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
@@ -113,11 +116,13 @@ export const settings = z.object({
   RETENTION_UNLINKED_MONTHS: int(6, 1200).default(6).describe('footage in no case and not important is deleted this many calendar months after docking (at least 6)'),
   RETENTION_IMPORTANT_MONTHS: months.default(null).describe('important footage in no case is kept this many months after docking, or "permanent"'),
   RETENTION_CLOSED_CASE_MONTHS: months.default(null).describe('footage of closed cases is kept this many months after the case closed, or "permanent"'),
-  RETENTION_RUN_AT: z
-    .string()
-    .regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/, 'expected HH:MM (24-hour, in BUREAU_TZ) or off')
+  RETENTION_RUN_AT: dailyAt
     .default('03:00')
     .describe('when the daily retention run deletes expired footage (HH:MM in BUREAU_TZ), or off'),
+  INTEGRITY_AUDIT_AT: dailyAt
+    .default('04:00')
+    .describe('when the daily integrity audit re-hashes originals from the store (HH:MM in BUREAU_TZ), or off'),
+  INTEGRITY_AUDIT_BATCH: int(1, 10_000_000).default(2000).describe('how many recordings one integrity audit run re-hashes (never audited first, then the longest unaudited)'),
 });
 
 export type Settings = z.output<typeof settings>;
@@ -154,7 +159,15 @@ export interface Config {
   /** Footage this close before or after an activity belongs to it (the regulation's buffer). */
   linkBufferMs: number;
   retention: RetentionConfig;
+  integrity: IntegrityConfig;
   regulation: Regulation;
+}
+
+export interface IntegrityConfig {
+  /** When the daily audit starts, `HH:MM` in the bureau's zone; null when it is off. */
+  runAt: string | null;
+  /** Recordings re-hashed per run. */
+  batch: number;
 }
 
 export interface RetentionConfig extends RetentionPolicy {
@@ -271,5 +284,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       closedCaseMonths: s.RETENTION_CLOSED_CASE_MONTHS,
       runAt: s.RETENTION_RUN_AT === 'off' ? null : s.RETENTION_RUN_AT,
     },
+    integrity: { runAt: s.INTEGRITY_AUDIT_AT === 'off' ? null : s.INTEGRITY_AUDIT_AT, batch: s.INTEGRITY_AUDIT_BATCH },
   };
 }

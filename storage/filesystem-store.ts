@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, opendir, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -114,10 +115,11 @@ export class FilesystemStore implements ObjectStore {
     const target = this.pathOf(key);
     const temp = path.join(this.incoming, randomUUID());
     let placed = false;
+    let out: WriteStream | undefined;
     try {
       await mkdir(this.incoming, { recursive: true });
       // A deep buffer lets the network side run ahead of the disk (writev batches what accumulates).
-      const out = createWriteStream(temp, { flags: 'wx', highWaterMark: WRITE_BUFFER });
+      out = createWriteStream(temp, { flags: 'wx', highWaterMark: WRITE_BUFFER });
       // pipeline keeps memory flat (backpressure) and destroys both ends on error or abort.
       await pipeline(body, out, signal ? { signal } : {});
       // fsync affects the file, not the descriptor: a fresh one is enough and keeps the stream code plain.
@@ -126,6 +128,12 @@ export class FilesystemStore implements ObjectStore {
       return { size: out.bytesWritten };
     } catch (err) {
       body.destroy();
+      // The file is opened asynchronously: a source that fails at once can reject the pipeline before the open
+      // completes, and removing the temp file before then would leave the file the open creates afterwards.
+      if (out && !out.closed) {
+        out.destroy();
+        await once(out, 'close').catch(() => undefined);
+      }
       await rm(temp, { force: true }).catch(() => undefined);
       // The rename happened but its directory entry could not be made durable: better no object than one that
       // may vanish on a power cut after the caller was told it is stored.

@@ -4,6 +4,7 @@ import { JOB_NAMES, type HandledJob, type JobPayloads } from '../src/queue/jobs'
 import { completeStage, markUnplayable } from '../src/recordings/processing';
 import type { JobRun } from './media-job';
 import { link, relink } from './link';
+import { integrity } from './integrity';
 import { ping } from './ping';
 import { retention } from './retention';
 import { probe } from './probe';
@@ -22,6 +23,7 @@ export const handlers: HandlerMap = {
   link,
   relink,
   retention,
+  integrity,
 };
 
 /**

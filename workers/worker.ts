@@ -10,17 +10,17 @@ import { assertHandlerMap, handlers as defaultHandlers, onFinalFailure, type Han
 import { sweepWorkDirs, type JobRun } from './media-job';
 
 /**
- * The daily retention run, as a BullMQ job scheduler: every worker process upserts the same one, so there
- * is one run a day however many workers there are. `off` removes it.
+ * A daily job (the retention run, the integrity audit) as a BullMQ job scheduler: every worker process upserts
+ * the same one, so there is one run a day however many workers there are. `off` (null) removes it.
  */
-function scheduleRetention(queue: Queue, runAt: string | null, tz: string, logger: Logger): void {
-  const id = 'daily-retention';
+function scheduleDaily(queue: Queue, name: 'retention' | 'integrity', runAt: string | null, tz: string, logger: Logger): void {
+  const id = `daily-${name}`;
   const done = runAt
-    ? queue.upsertJobScheduler(id, { pattern: `${Number(runAt.slice(3))} ${Number(runAt.slice(0, 2))} * * *`, tz }, { name: 'retention', data: {}, opts: JOB_OPTIONS.retention })
+    ? queue.upsertJobScheduler(id, { pattern: `${Number(runAt.slice(3))} ${Number(runAt.slice(0, 2))} * * *`, tz }, { name, data: {}, opts: JOB_OPTIONS[name] })
     : queue.removeJobScheduler(id);
   void done.then(
-    () => logger.info({ runAt, tz }, runAt ? 'retention runs daily' : 'retention run is off'),
-    (err: unknown) => logger.error({ err }, 'could not schedule the retention run'),
+    () => logger.info({ runAt, tz }, runAt ? `${name} runs daily` : `${name} run is off`),
+    (err: unknown) => logger.error({ err }, `could not schedule the ${name} run`),
   );
 }
 
@@ -38,7 +38,7 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
   assertHandlerMap(handlers);
   const { config, logger } = ctx;
   const { media } = config;
-  const concurrency: Record<HandledJob, number> = { ping: 1, probe: media.concurrency.probe, proxy: media.concurrency.proxy, thumbnails: media.concurrency.thumbnails, link: 2, relink: 1, retention: 1 };
+  const concurrency: Record<HandledJob, number> = { ping: 1, probe: media.concurrency.probe, proxy: media.concurrency.proxy, thumbnails: media.concurrency.thumbnails, link: 2, relink: 1, retention: 1, integrity: 1 };
   const connection = bullConnection(config.redis.url, 'worker', (err) => logger.warn({ err: err.message }, 'worker redis error'));
   const workers = JOB_NAMES.map((name) => {
     const handler = handlers[name] as (job: Job, ctx: Context, run: JobRun) => Promise<unknown>;
@@ -72,7 +72,8 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
   const producer = createQueues(config.redis.url, config.redis.prefix, logger);
   const relay = new OutboxRelay(ctx.pool, producer.queues, logger, config.outboxPollMs);
   relay.start();
-  scheduleRetention(producer.queues.retention, config.retention.runAt, config.bureauTz, logger);
+  scheduleDaily(producer.queues.retention, 'retention', config.retention.runAt, config.bureauTz, logger);
+  scheduleDaily(producer.queues.integrity, 'integrity', config.integrity.runAt, config.bureauTz, logger);
   // An upload older than a day is no longer in progress anywhere: its process died with it.
   const sweep = () => {
     void sweepAbandonedMultipart(ctx.pool, ctx.store, logger, 24 * 3600_000).catch((err) => logger.warn({ err }, 'multipart sweep failed'));

@@ -14,14 +14,16 @@ import { createUser } from '../../src/directory/users';
 import { createLogger } from '../../src/logger';
 import { projectRoot } from '../../src/paths';
 import { benchCases } from './cases';
+import { benchCompliance } from './compliance';
 import { timeApiUpload, timeDirectPut } from './ingest';
 import { benchMedia, deleteRedisPrefix } from './media';
 import { createScratchDatabase } from '../scratch';
 import { cpuSeconds, flushDisks, fmt, footageFile, MiB, peakRss, startApi, variant } from './support';
 
-// npm run bench [-- --only ingest|media|cases|all --storage filesystem|minio --file-mb 1024 --big-mb 4096 --parallel 16 --parallel-mb 128
+// npm run bench [-- --only ingest|media|cases|compliance|all --storage filesystem|minio --file-mb 1024 --big-mb 4096 --parallel 16 --parallel-mb 128
 //                  --rounds 3 --media-minutes 10 --transcode-seconds 60 --media-threads 0,1,2
-//                  --recordings 1000000 --cases 100000 --samples 2000]
+//                  --recordings 1000000 --cases 100000 --samples 2000
+//                  --year-recordings 500000 --year-cases 3700 --year-activities 4000 --compliance-rounds 5]
 // Every figure is a ratio against a baseline measured in the same run on the same machine; no timing is a
 // pass/fail test. Budgets are DESIGN.md's.
 const { values } = parseArgs({
@@ -39,6 +41,10 @@ const { values } = parseArgs({
     recordings: { type: 'string', default: '1000000' },
     cases: { type: 'string', default: '100000' },
     samples: { type: 'string', default: '2000' },
+    'year-recordings': { type: 'string', default: '500000' },
+    'year-cases': { type: 'string', default: '3700' },
+    'year-activities': { type: 'string', default: '4000' },
+    'compliance-rounds': { type: 'string', default: '5' },
   },
 });
 const num = (k: keyof typeof values) => {
@@ -54,7 +60,7 @@ async function main() {
   const parallelMb = num('parallel-mb');
   const rounds = num('rounds');
   const only = values.only;
-  if (only !== 'ingest' && only !== 'media' && only !== 'cases' && only !== 'all') throw new Error('--only is ingest, media, cases or all');
+  if (only !== 'ingest' && only !== 'media' && only !== 'cases' && only !== 'compliance' && only !== 'all') throw new Error('--only is ingest, media, cases, compliance or all');
   const mediaThreads = values['media-threads']!.split(',').map(Number);
   if (!mediaThreads.length || mediaThreads.some((t) => !Number.isInteger(t) || t < 0)) throw new Error('--media-threads is a list of whole numbers, e.g. 0,1,2');
   const started = performance.now();
@@ -109,6 +115,16 @@ async function main() {
     }
     if (only === 'cases' || only === 'all') {
       await benchCases({ ctx, apiBase: api.base, recordings: num('recordings'), cases: num('cases'), samples: num('samples') });
+    }
+    if (only === 'compliance' || only === 'all') {
+      await benchCompliance({
+        ctx,
+        apiBase: api.base,
+        recordings: num('year-recordings'),
+        cases: num('year-cases'),
+        activities: num('year-activities'),
+        rounds: num('compliance-rounds'),
+      });
     }
     console.log(`bench: done in ${fmt((performance.now() - started) / 1000, 0)} s`);
   } finally {

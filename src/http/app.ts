@@ -6,13 +6,16 @@ import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './problem';
 import { RouteTable } from './route-table';
 import { authRoutes } from './routes/auth';
+import { bulletinRoutes } from './routes/bulletins';
 import { caseRoutes } from './routes/cases';
+import { complianceRoutes } from './routes/compliance';
 import { retentionRoutes } from './routes/retention';
 import { custodyRoutes } from './routes/custody';
 import { directoryRoutes } from './routes/directory';
 import { evidenceRoutes } from './routes/evidence';
 import { healthRoutes } from './routes/health';
 import { recordingRoutes } from './routes/recordings';
+import { spotCheckRoutes } from './routes/spot-checks';
 import { tusOptions } from '../ingest/tus';
 
 export interface App {
@@ -51,6 +54,9 @@ export function createApp(ctx: Context): App {
   evidenceRoutes(routes, ctx);
   custodyRoutes(routes, ctx);
   retentionRoutes(routes, ctx);
+  bulletinRoutes(routes, ctx);
+  complianceRoutes(routes, ctx);
+  spotCheckRoutes(routes, ctx);
   app.use(api);
   const board = mountQueueBoard(app, ctx);
 

@@ -19,6 +19,8 @@ export interface JobPayloads {
   relink: { caseId: number };
   /** The retention run (daily, by the job scheduler): expired footage deleted, tombstones left. */
   retention: Record<string, never>;
+  /** The integrity audit (daily, by the job scheduler): a batch of originals re-hashed from the store. */
+  integrity: Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -27,7 +29,7 @@ export type JobName = keyof JobPayloads;
  * The jobs this version has handlers for. The relay leaves rows of other jobs in the outbox until a
  * version that handles them runs: work recorded before its handler exists is delayed, never lost.
  */
-export const JOB_NAMES = Object.freeze(['ping', 'probe', 'proxy', 'thumbnails', 'link', 'relink', 'retention'] as const satisfies readonly JobName[]);
+export const JOB_NAMES = Object.freeze(['ping', 'probe', 'proxy', 'thumbnails', 'link', 'relink', 'retention', 'integrity'] as const satisfies readonly JobName[]);
 export type HandledJob = (typeof JOB_NAMES)[number];
 
 // Failed jobs stay for inspection; completed ones are trimmed so Redis does not grow without bound.
@@ -47,6 +49,8 @@ export const JOB_OPTIONS: Record<JobName, JobsOptions> = {
   relink: DEFAULTS,
   // Tomorrow's run picks up whatever today's left undone.
   retention: { ...DEFAULTS, attempts: 3 },
+  // A retry goes on where the failed attempt stopped (what it checked is recorded); tomorrow's run does the rest.
+  integrity: { ...DEFAULTS, attempts: 3 },
 };
 
 /** BullMQ job ids may not contain ':' (it separates Redis keys). */

@@ -1,0 +1,96 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import type { Context } from '../../context';
+import { abandonSpotCheck, openSpotCheck, recordVerdicts, spotCheckFor, type SpotCheckUser } from '../../compliance/spot-checks';
+import { ratioBasisPoints, SAMPLE_MODES } from '../../compliance/sampling';
+import { notFound } from '../../errors';
+import type { RouteTable } from '../route-table';
+import { parse, text, unitCode, username } from '../validate';
+
+// Spot checks (API.md "Compliance"; REGULATION.md "Spot checks"). Shapes are checked here, scope and state in
+// src/compliance/spot-checks.ts.
+
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
+  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), 'not a calendar date');
+
+// The seed is the HMAC key as given: not trimmed or normalized (that would change the draw), but printable.
+const seed = z
+  .string()
+  .refine((v) => [...v].length >= 1 && [...v].length <= 200, 'must be 1 to 200 characters')
+  .refine((v) => !/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(v), 'must not contain control characters');
+
+const sample = z.strictObject({ mode: z.enum(SAMPLE_MODES), value: z.number() }).superRefine((s, ctx) => {
+  if (s.mode === 'ratio' && ratioBasisPoints(s.value) === null) {
+    ctx.addIssue({ code: 'custom', path: ['value'], message: 'a ratio is a fraction above 0 and at most 1 with at most 4 decimals (0.1 is 10 %)' });
+  }
+  if (s.mode === 'perUnit' && !(Number.isSafeInteger(s.value) && s.value >= 1 && s.value <= 100_000)) {
+    ctx.addIssue({ code: 'custom', path: ['value'], message: 'perUnit is a whole number from 1 to 100000' });
+  }
+});
+
+const openBody = z
+  .strictObject({
+    from: day,
+    to: day,
+    unitCodes: z.array(unitCode).min(1).max(500).optional(),
+    sample,
+    seed: seed.optional(),
+    inspectors: z.array(username).max(200).optional(),
+  })
+  .refine((b) => b.from <= b.to, { path: ['to'], message: 'the period ends before it starts (from is after to)' });
+
+const verdict = z.enum(['pass', 'fail']);
+const verdictsBody = z
+  .strictObject({
+    verdicts: z.strictObject({ M1: verdict.optional(), M2: verdict.optional(), M3: verdict.optional(), M4: verdict.optional() }).default({}),
+    note: text(2000).optional(),
+  })
+  .refine((b) => Object.keys(b.verdicts).length > 0 || b.note !== undefined, { path: ['verdicts'], message: 'give at least one verdict or a note' });
+
+const abandonBody = z.strictObject({ reason: text(500) });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The `:id` of the path; a malformed one is a check that does not exist. */
+function checkId(req: Request): string {
+  const id = String(req.params.id);
+  if (!UUID.test(id)) throw notFound(`spot check ${id}`);
+  return id.toLowerCase();
+}
+
+// The domain decides scope from the role and unit (admin: the bureau; a supervisor or reviewer: their unit, or
+// the bureau when they have none), exactly as the permission table's reach does.
+const actor = (req: Request): SpotCheckUser => ({ username: req.user!.username, role: req.user!.role, unitCode: req.user!.unitCode });
+
+export function spotCheckRoutes(routes: RouteTable, ctx: Context): void {
+  const { pool } = ctx;
+  const deps = { bureauTz: ctx.config.bureauTz, regulation: ctx.config.regulation };
+
+  // Every call is a recorded draw (an empty one too), on the custody log with its seed.
+  routes.add('post', '/api/spot-checks', 'spotchecks.open', async (req, res) => {
+    const input = parse(openBody, req.body);
+    const check = await openSpotCheck(pool, deps, input, actor(req));
+    ctx.logger.info({ spotCheck: check.id, items: check.items.length, by: req.user!.username }, 'spot check opened');
+    res.status(201).json(check);
+  });
+
+  routes.add('get', '/api/spot-checks/:id', 'spotchecks.read', async (req, res) => {
+    res.json(await spotCheckFor(pool, checkId(req), actor(req)));
+  });
+
+  routes.add('patch', '/api/spot-checks/:id/items/:itemId', 'verdicts.record', async (req, res) => {
+    const id = checkId(req);
+    const itemId = String(req.params.itemId);
+    if (!/^[1-9]\d{0,15}$/.test(itemId)) throw notFound(`item ${itemId} of spot check ${id}`);
+    const input = parse(verdictsBody, req.body);
+    res.json(await recordVerdicts(pool, id, Number(itemId), input, actor(req)));
+  });
+
+  routes.add('post', '/api/spot-checks/:id/abandon', 'spotchecks.open', async (req, res) => {
+    const id = checkId(req);
+    const input = parse(abandonBody, req.body);
+    res.json(await abandonSpotCheck(pool, id, input.reason, actor(req)));
+  });
+}
