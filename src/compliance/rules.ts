@@ -19,6 +19,58 @@ import type { ActivityFacts, FootageFacts, Finding, OfficerFacts, OfficerFinding
 
 type Rule = (activity: ActivityFacts, officer: OfficerFacts, regulation: Regulation) => Omit<OfficerFinding, 'rule' | 'badgeNo'>;
 
+// The evidence each rule stores for an officer it passes or fails (instants as ISO strings, UTC): what
+// src/compliance/finding-text.ts renders for people. Fields marked optional are absent from findings stored
+// before they were added.
+
+/** R1 (applicable): the recordings found, and the window they were looked for in (the activity ± the buffer). */
+export type RecordedEvidence = { recordingIds: string[]; windowStart?: string; windowEnd?: string; bufferMinutes?: number };
+/** An uncovered stretch of the activity's window. */
+export type GapEvidence = { start: string; end: string; seconds: number };
+/** R2: a zero-length activity has no coveredSeconds nor longGaps. */
+export type FullProcessEvidence = {
+  minCoverage: number;
+  maxGapSeconds: number;
+  windowStart: string;
+  windowEnd: string;
+  windowSeconds: number;
+  coveredSeconds?: number;
+  coverage: number;
+  gaps: GapEvidence[];
+  longGaps?: GapEvidence[];
+  recordingIds: string[];
+};
+export type TimelyUploadEvidence = {
+  uploadDeadlineHours: number;
+  recordings: { recordingId: string; filename: string; dockedAt: string; hoursAfterEnd: number; hoursLate: number }[];
+  late: string[];
+};
+export type OwnRecorderEvidence = {
+  badgeNo: string;
+  recordings: { recordingId: string; filename: string; recorderSerial: string; startedAt: string; assignedTo: string | null }[];
+  notOwn: string[];
+};
+export type IntegrityEvidence = {
+  failed: { recordingId: string; filename: string; status: FootageFacts['status']; audit: { result: 'ok' | 'mismatch' | 'missing'; checkedAt: string } | null }[];
+  holes: { recorderSerial: string; missing: number[]; between: [string, string] }[];
+  unaudited: string[];
+};
+export type LinkedToCaseEvidence = {
+  caseNo: string;
+  linked: string[];
+  unlinkedByHand: { recordingId: string; filename: string; by: string; reason: string }[];
+  notLinked: string[];
+  notLinkedRecordings?: { recordingId: string; filename: string }[];
+};
+export interface RuleEvidence {
+  R1: RecordedEvidence;
+  R2: FullProcessEvidence;
+  R3: TimelyUploadEvidence;
+  R4: OwnRecorderEvidence;
+  R5: IntegrityEvidence;
+  R6: LinkedToCaseEvidence;
+}
+
 const MS_PER_HOUR = 3_600_000;
 
 /** A recording's span in ms: [start, end], a point at its start while the end is unknown (or precedes the start). */
@@ -57,11 +109,13 @@ export const recorded: Rule = (activity, officer, regulation) => {
   if (!(regulation.mandatoryActivityTypes as string[]).includes(activity.type)) {
     return na(`activity type ${activity.type} need not be recorded`, { type: activity.type });
   }
-  const where = `${windowText(activity)} ± ${regulation.footageBufferMinutes} min`;
+  const bufferMinutes = regulation.footageBufferMinutes;
+  const where = `${windowText(activity)} ± ${bufferMinutes} min`;
   const recordingIds = officer.footage.map((f) => f.recordingId);
+  const evidence: RecordedEvidence = { recordingIds, windowStart: activity.startedAt.toISOString(), windowEnd: activity.endedAt.toISOString(), bufferMinutes };
   return officer.footage.length
-    ? { result: 'pass', detail: `${plural(recordingIds.length, 'recording')} within ${where}`, evidence: { recordingIds } }
-    : { result: 'fail', detail: `no recording within ${where}`, evidence: { recordingIds } };
+    ? { result: 'pass', detail: `${plural(recordingIds.length, 'recording')} within ${where}`, evidence }
+    : { result: 'fail', detail: `no recording within ${where}`, evidence };
 };
 
 interface Stretch {
@@ -105,7 +159,7 @@ export const fullProcess: Rule = (activity, officer, regulation) => {
   const recordingIds = officer.footage.map((f) => f.recordingId);
   const maxGapMs = maxGapSeconds * 1000;
   const long = gaps.filter((g) => g.end - g.start > maxGapMs);
-  const gapEvidence = (g: Stretch) => ({ start: iso(g.start), end: iso(g.end), seconds: (g.end - g.start) / 1000 });
+  const gapEvidence = (g: Stretch): GapEvidence => ({ start: iso(g.start), end: iso(g.end), seconds: (g.end - g.start) / 1000 });
   const limits = { minCoverage, maxGapSeconds };
 
   if (start === end) {
@@ -114,7 +168,7 @@ export const fullProcess: Rule = (activity, officer, regulation) => {
     return {
       result: ratio >= minCoverage ? 'pass' : 'fail',
       detail: `zero-length activity at ${clock(start)} UTC ${inside ? 'within' : 'not within'} a recording (covered ${ratio * 100} %, minimum ${pct(minCoverage)} %)`,
-      evidence: { ...limits, windowStart: iso(start), windowEnd: iso(end), windowSeconds: 0, coverage: ratio, gaps: [], recordingIds },
+      evidence: { ...limits, windowStart: iso(start), windowEnd: iso(end), windowSeconds: 0, coverage: ratio, gaps: [], recordingIds } satisfies FullProcessEvidence,
     };
   }
 
@@ -139,7 +193,7 @@ export const fullProcess: Rule = (activity, officer, regulation) => {
       gaps: gaps.map(gapEvidence),
       longGaps: long.map(gapEvidence),
       recordingIds,
-    },
+    } satisfies FullProcessEvidence,
   };
 };
 
@@ -162,7 +216,7 @@ export const timelyUpload: Rule = (activity, officer, regulation) => {
     };
   });
   const late = rows.filter((r) => r.afterMs > deadlineMs);
-  const evidence = { uploadDeadlineHours: hours, recordings: rows.map(({ afterMs: _afterMs, ...r }) => r), late: late.map((r) => r.recordingId) };
+  const evidence: TimelyUploadEvidence = { uploadDeadlineHours: hours, recordings: rows.map(({ afterMs: _afterMs, ...r }) => r), late: late.map((r) => r.recordingId) };
   if (!late.length) {
     const latest = Math.max(...rows.map((r) => r.afterMs));
     return { result: 'pass', detail: `${plural(rows.length, 'recording')} docked within ${hours} h of the end (latest ${duration(latest)} after)`, evidence };
@@ -183,7 +237,7 @@ export const ownRecorder: Rule = (_activity, officer) => {
     assignedTo: f.recorderAssignedTo,
   }));
   const foreign = rows.filter((r) => r.assignedTo !== officer.badgeNo);
-  const evidence = { badgeNo: officer.badgeNo, recordings: rows, notOwn: foreign.map((r) => r.recordingId) };
+  const evidence: OwnRecorderEvidence = { badgeNo: officer.badgeNo, recordings: rows, notOwn: foreign.map((r) => r.recordingId) };
   if (!foreign.length) {
     const serials = [...new Set(rows.map((r) => r.recorderSerial))].join(', ');
     return { result: 'pass', detail: `${plural(rows.length, 'recording')} on ${officer.badgeNo}'s own recorder ${serials}`, evidence };
@@ -238,7 +292,7 @@ export const integrity: Rule = (_activity, officer) => {
     }));
   const holes = segmentHoles(officer.footage);
   const unaudited = officer.footage.filter((f) => !f.audit).map((f) => f.recordingId);
-  const evidence = { failed, holes, unaudited };
+  const evidence: IntegrityEvidence = { failed, holes, unaudited };
   if (!failed.length && !holes.length) {
     const audited = officer.footage.length - unaudited.length;
     return { result: 'pass', detail: `${plural(officer.footage.length, 'recording')}, ${audited} audited ok, no segment missing`, evidence };
@@ -262,7 +316,7 @@ export const linkedToCase: Rule = (activity, officer) => {
     .filter((f) => !f.linkedToCase && f.unlinkedByHand)
     .map((f) => ({ recordingId: f.recordingId, filename: f.filename, by: f.unlinkedByHand!.by, reason: f.unlinkedByHand!.reason }));
   const missing = officer.footage.filter((f) => !f.linkedToCase && !f.unlinkedByHand).map((f) => ({ recordingId: f.recordingId, filename: f.filename }));
-  const evidence = { caseNo: activity.caseNo, linked, unlinkedByHand: unlinked, notLinked: missing.map((m) => m.recordingId) };
+  const evidence: LinkedToCaseEvidence = { caseNo: activity.caseNo, linked, unlinkedByHand: unlinked, notLinked: missing.map((m) => m.recordingId), notLinkedRecordings: missing };
   const unlinkText = unlinked.map((u) => `${u.filename} unlinked by ${u.by}: ${u.reason}`).join('; ');
   if (!missing.length) {
     const detail = `${linked.length} linked to ${activity.caseNo}` + (unlinked.length ? `, ${unlinked.length} unlinked by hand (${unlinkText})` : '');

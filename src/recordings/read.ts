@@ -5,6 +5,7 @@ import { AppError, notFound } from '../errors';
 import { iso } from '../time';
 import type { ProxyRecord, ThumbnailRecord } from './processing';
 import type { Note } from '../retention/marks';
+import { inspectsRecording } from '../compliance/inspector-access';
 
 /** API.md: `deleted` is a tombstone, the bytes gone and the record kept. */
 export const RECORDING_STATUSES = ['received', 'processing', 'ready', 'unplayable', 'deleted'] as const;
@@ -127,12 +128,22 @@ export function maySee(user: AuthUser, reach: Reach, rec: { officerId: number; u
 }
 
 /**
- * The recording a caller asks for, if their role's reach covers it: 404 (or `missing`) when there is none,
- * 403 when it is outside their scope.
+ * The recording a caller asks for, if their role's reach covers it (or they inspect a spot-check item whose
+ * footage it is): 404 (or `missing`) when there is none, 403 when it is outside their scope.
  */
-export async function recordingFor(db: Db, user: AuthUser, reach: Reach, id: string, missing: AppError = notFound(`recording ${id}`)) {
+export async function recordingFor(
+  db: Db,
+  user: AuthUser,
+  reach: Reach,
+  id: string,
+  missing: AppError = notFound(`recording ${id}`),
+  // An inspector's exception is for reading: it lets them watch, not link or mark another unit's footage.
+  access: 'read' | 'write' = 'read',
+) {
   const rec = await getRecording(db, id);
   if (!rec) throw missing;
-  if (!maySee(user, reach, rec)) throw new AppError(403, 'out_of_scope', 'that recording is outside your scope');
+  if (!maySee(user, reach, rec) && !(access === 'read' && reach === 'scope' && (await inspectsRecording(db, user.username, rec.id)))) {
+    throw new AppError(403, 'out_of_scope', 'that recording is outside your scope');
+  }
   return rec;
 }

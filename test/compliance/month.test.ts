@@ -130,6 +130,20 @@ test('a month: spot check with a fixed seed, verdicts, bulletin; every number of
   expect(failed(203)).toEqual(['R1']);
   expect(failed(204)).toEqual([]);
 
+  // An inspector is dealt another unit's items and may read their cases and footage (API.md), nothing more:
+  // not a case they do not inspect, and not to link or mark.
+  const zf2Case = encodeURIComponent('某交执罚〔2026〕201号');
+  const asZF1 = (url: string) => request(env.app).get(url).set('Authorization', `Bearer ${supZF1}`);
+  const casePage = await asZF1(`/api/cases/${zf2Case}`);
+  expect(casePage.status).toBe(200);
+  const watched = casePage.body.recordings[0].id as string;
+  expect((await asZF1(`/api/recordings/${watched}`)).status).toBe(200);
+  expect((await asZF1(`/api/cases/${encodeURIComponent('某交执罚〔2026〕205号')}`)).status).toBe(403);
+  const otherwise = await request(env.app).post(`/api/recordings/${watched}/important`).set('Authorization', `Bearer ${supZF1}`).send({ important: true, reason: '重要' });
+  expect(otherwise.status).toBe(403);
+  const link = await request(env.app).post(`/api/cases/${zf2Case}/links`).set('Authorization', `Bearer ${supZF1}`).send({ recordingId: watched, reason: '补充' });
+  expect(link.status).toBe(403);
+
   // The inspectors watch the footage.
   for (const item of items) {
     const verdicts = item.caseNo.includes('103') ? { M1: 'pass', M2: 'fail', M3: 'pass', M4: 'pass' } : { M1: 'pass', M2: 'pass', M3: 'pass', M4: 'pass' };

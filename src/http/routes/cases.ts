@@ -9,6 +9,7 @@ import { importCases } from '../../cases/import';
 import { linkByHand, unlinkByHand } from '../../cases/links';
 import { recordingFor } from '../../recordings/read';
 import { setHold } from '../../retention/marks';
+import { inspectsCase } from '../../compliance/inspector-access';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
 import { badgeNo, csvText, holdBody, instant, parse, text, unitCode } from '../validate';
@@ -17,14 +18,17 @@ import { badgeNo, csvText, holdBody, instant, parse, text, unitCode } from '../v
 const caseNo = text(64);
 
 /**
- * The case named by `:caseNo` (or `caseNo`), if the caller's reach covers its unit: 404 when there is none,
- * 403 outside scope.
+ * The case named by `:caseNo` (or `caseNo`), if the caller's reach covers its unit (or they inspect a spot-check
+ * item of it): 404 when there is none, 403 outside scope.
  */
 export async function caseFor(db: Db, req: Request, caseNo = String(req.params.caseNo)) {
   const found = await getCase(db, caseNo);
   if (!found) throw notFound(`case ${caseNo}`);
   const scope = scopeUnitId(req);
-  if (scope !== null && scope !== found.unitId) throw new AppError(403, 'out_of_scope', 'that case belongs to another unit');
+  const reading = req.method === 'GET' || req.method === 'HEAD';
+  if (scope !== null && scope !== found.unitId && !(reading && (await inspectsCase(db, req.user!.username, found.caseNo)))) {
+    throw new AppError(403, 'out_of_scope', 'that case belongs to another unit');
+  }
   return found;
 }
 
@@ -92,7 +96,7 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
 
   // By hand, with a reason, on the custody record; the recording must be one the caller may see.
   const recordingInScope = (req: Request, id: string) =>
-    recordingFor(pool, req.user!, req.reach!, id, unprocessable('unknown_recording', `no recording ${id}`, 'recordingId'));
+    recordingFor(pool, req.user!, req.reach!, id, unprocessable('unknown_recording', `no recording ${id}`, 'recordingId'), 'write');
   const reason = text(500);
 
   routes.add(

@@ -16,6 +16,8 @@ import { listRecordings } from '../../recordings/list';
 import { markImportant, setHold } from '../../retention/marks';
 
 
+const gone = () => new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
+
 function notPlayable(status: string, reason: string | null): AppError {
   if (status === 'unplayable') return new AppError(409, 'unplayable', `the recording cannot be played: ${reason ?? 'unknown reason'}`);
   return new AppError(409, 'not_ready', `the recording is ${status}: try again when it is ready`, undefined, { 'Retry-After': '5' });
@@ -82,7 +84,7 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
   // The bytes of a deleted recording are gone; its record stays.
   const stillStored = async (req: Request) => {
     const rec = await visible(req);
-    if (rec.status === 'deleted') throw new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
+    if (rec.status === 'deleted') throw gone();
     return rec;
   };
 
@@ -158,9 +160,10 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
   // A reviewer's or supervisor's mark keeps unlinked footage for the important period (REGULATION.md).
   routes.add('post', '/api/recordings/:id/important', 'links.write', async (req, res) => {
     const input = parse(z.strictObject({ important: z.boolean(), reason: text(500) }), req.body);
-    const rec = await stillStored(req);
+    const rec = await recordingFor(pool, req.user!, req.reach!, String(req.params.id), undefined, 'write');
+    if (rec.status === 'deleted') throw gone();
     const result = await inTransaction(pool, (c) => markImportant(c, rec.id, input.important, req.user!.username, input.reason, ctx.config.retention));
-    if (!result) throw new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
+    if (!result) throw gone();
     const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
     res.json(detail);
   });
