@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { MANUAL_CODES, RULE_CODES, type Locale, type ManualCode, type Regulation, type RuleCode } from '../../config/regulation';
+import { describeOfficerFinding, isOfficerEvidence } from './finding-text';
 import type { Finding, Result } from './types';
 
 // Everything an inspection bulletin (通报, REGULATION.md) says, computed once at issue from a complete spot
@@ -105,6 +106,7 @@ export interface TypicalCase {
   activityKey: string;
   unitCode: string;
   officers: string;
+  /** What failed: for a rule, each failing officer's evidence in the bulletin's language at the bureau's times (src/compliance/finding-text.ts); for a manual item, the inspector's note. */
   detail: string;
   text: string;
 }
@@ -445,6 +447,26 @@ function failingBadges(f: Finding & { badgeNo?: string }): string[] {
   return officers.filter((o) => o.result === 'fail' && typeof o.badgeNo === 'string').map((o) => o.badgeNo as string);
 }
 
+/**
+ * What a failed rule finding says in a typical case: for each officer who failed it (its `evidence.officers[]`,
+ * or the finding itself when it names its officer), their evidence in the bulletin's language with times in the
+ * bureau's zone (src/compliance/finding-text.ts), after the badge when several failed. A finding with no
+ * evidence in the shape the rule stores says its own `detail`, as it was stored.
+ */
+function ruleFindingText(code: RuleCode, f: Finding & { badgeNo?: string }, locale: Locale, zone: string): string {
+  const ev = f.evidence ?? {};
+  const officers = Array.isArray(ev.officers)
+    ? (ev.officers as { badgeNo?: unknown; result?: unknown; detail?: unknown; evidence?: unknown }[]).filter((o) => o.result === 'fail')
+    : [{ badgeNo: f.badgeNo, detail: f.detail, evidence: f.evidence }];
+  if (!officers.some((o) => isOfficerEvidence(code, o.evidence))) return f.detail;
+  const zh = locale === 'zh-CN';
+  const texts = officers.map((o) => {
+    const text = isOfficerEvidence(code, o.evidence) ? describeOfficerFinding(code, o.evidence, locale, zone) : typeof o.detail === 'string' ? o.detail : '';
+    return officers.length > 1 && typeof o.badgeNo === 'string' ? `${o.badgeNo}${zh ? '：' : ': '}${text}` : text;
+  });
+  return texts.join(zh ? '；' : '; ');
+}
+
 /** Higher pass rate first, compared exactly (cross-multiplied); units with nothing checked last. */
 function compareRates(a: { passed: number; checked: number }, b: { passed: number; checked: number }): number {
   if (a.checked === 0 || b.checked === 0) return (a.checked === 0 ? 1 : 0) - (b.checked === 0 ? 1 : 0);
@@ -588,7 +610,9 @@ export function bulletinContent(input: BulletinInput, locale: Locale = 'zh-CN'):
       const fails = item.findings.filter((f) => f.rule === code && f.result === 'fail');
       const badges = code.startsWith('R') ? [...new Set(fails.flatMap(failingBadges))] : [];
       const officers = (badges.length ? badges : item.badgeNos).map(officer).join(sep);
-      const detail = code.startsWith('R') ? [...new Set(fails.map((f) => f.detail).filter(Boolean))].join('; ') || finding : item.note?.trim() || finding;
+      const detail = code.startsWith('R')
+        ? [...new Set(fails.map((f) => ruleFindingText(code as RuleCode, f, locale, input.zone)).filter(Boolean))].join(zh ? '；' : '; ') || finding
+        : item.note?.trim() || finding;
       const text = zh
         ? `案件 ${item.caseNo}（${item.activityKey}，${unitName(item.unitCode)}），执法人员 ${officers}：${detail}`
         : `Case ${item.caseNo} (${item.activityKey}, ${unitName(item.unitCode)}), officer(s) ${officers}: ${detail}`;

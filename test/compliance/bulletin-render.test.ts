@@ -9,6 +9,8 @@ import { bulletinContent, rateTenths, recordingsInFindings, summaryOf, type Bull
 import { bulletinCsv } from '../../src/compliance/bulletin-csv';
 import { bulletinHtml } from '../../src/compliance/bulletin-html';
 import { BULLETIN_FONT_FILE, bulletinPdf } from '../../src/compliance/bulletin-pdf';
+import { evaluateActivity } from '../../src/compliance/rules';
+import type { FootageFacts, Finding } from '../../src/compliance/types';
 
 const run = promisify(execFile);
 const regulation = loadRegulation(path.join(__dirname, '..', '..', 'config', 'regulation.json'));
@@ -17,8 +19,12 @@ const HEAD = 'ab'.repeat(32);
 let seq = 0;
 const uuid = () => `00000000-0000-4000-8000-${String(++seq).padStart(12, '0')}`;
 
-/** An item failing the rules and manual items named in `fails` (R detail, M note), passing the rest. */
-function item(position: number, unitCode: string, caseNo: string, badgeNos: string[], fails: Partial<Record<RuleCode | ManualCode, string>> = {}): BulletinItem {
+/**
+ * An item failing the rules and manual items named in `fails`, passing the rest: for a rule the finding
+ * src/compliance/rules.ts stores (see `stored`), or a detail string for a finding in another shape (the
+ * officer's badge and no evidence the rule reads); for a manual item the inspector's note.
+ */
+function item(position: number, unitCode: string, caseNo: string, badgeNos: string[], fails: Partial<Record<RuleCode | ManualCode, string | Finding>> = {}): BulletinItem {
   const recs = [uuid(), uuid()];
   return {
     position,
@@ -28,28 +34,89 @@ function item(position: number, unitCode: string, caseNo: string, badgeNos: stri
     unitCode,
     badgeNos,
     inspector: 'sup-zf9',
-    findings: RULE_CODES.map((rule) =>
-      fails[rule] !== undefined
-        ? { rule, result: 'fail' as const, detail: fails[rule]!, badgeNo: badgeNos[0], evidence: { recordings: rule === 'R1' ? [] : recs } }
-        : { rule, result: 'pass' as const, detail: 'ok', evidence: { recordings: recs } },
-    ),
+    findings: RULE_CODES.map((rule) => {
+      const fail = fails[rule];
+      if (fail === undefined) return { rule, result: 'pass' as const, detail: 'ok', evidence: { recordings: recs } };
+      return typeof fail === 'string' ? { rule, result: 'fail' as const, detail: fail, badgeNo: badgeNos[0], evidence: { recordings: rule === 'R1' ? [] : recs } } : fail;
+    }),
     verdicts: Object.fromEntries((['M1', 'M2', 'M3', 'M4'] as const).map((m) => [m, { result: fails[m] !== undefined ? 'fail' : 'pass', by: 'sup-zf9', at: '2026-04-01T02:00:00.000Z' }])),
-    note: fails.M1 ?? fails.M2 ?? fails.M3 ?? fails.M4 ?? null,
+    note: ([fails.M1, fails.M2, fails.M3, fails.M4].find((n) => typeof n === 'string') as string | undefined) ?? null,
     result: Object.keys(fails).length ? 'fail' : 'pass',
   };
 }
 
+const H = 3_600_000;
+const march = (t: string) => new Date(`2026-03-${t}Z`);
+
+/** A recording on the officer's own DSJ0001, linked to the case, docked an hour after it ended; times `DDTHH:mm:ss`, March 2026, UTC. */
+function recording(start: string, end: string, more: Partial<FootageFacts> = {}): FootageFacts {
+  return {
+    recordingId: uuid(), filename: `DSJ0001_${start.replace(/\D/g, '')}.MP4`, recorderId: 1, recorderSerial: 'DSJ0001', startedAt: march(start), endedAt: march(end),
+    dockedAt: new Date(march(end).getTime() + H), seq: null, status: 'ready', recorderAssignedTo: null, linkedToCase: true, unlinkedByHand: null, audit: null, ...more,
+  };
+}
+
+/** The finding of `rule` src/compliance/rules.ts stores for an inspection `from`–`to` (UTC) of these officers and their footage. */
+function stored(rule: RuleCode, from: string, to: string, footage: Record<string, FootageFacts[]>): Finding {
+  const officers = Object.entries(footage).map(([badgeNo, list], i) => ({
+    officerId: i + 1, badgeNo, name: badgeNo, footage: list.map((f) => ({ ...f, recorderAssignedTo: f.recorderAssignedTo ?? badgeNo })),
+  }));
+  const facts = { activityId: 1, caseId: 1, caseNo: 'X', activityKey: 'A1', type: 'inspection', unitId: 1, unitCode: 'ZF1', startedAt: march(from), endedAt: march(to), officers };
+  const finding = evaluateActivity(facts, regulation).findings.find((f) => f.rule === rule)!;
+  expect(finding.result).toBe('fail');
+  return finding;
+}
+
 // Three units: ZF1 3 of 4 (75.0 %), ZF2 1 of 3 (33.3 %, below 80 %: criticized), ZF3 2 of 2 (100 %).
+// The rules' times are UTC; the bulletin shows them in Asia/Shanghai (UTC+8).
 const items: BulletinItem[] = [
   item(1, 'ZF1', '某交执罚〔2026〕11号', ['100001', '100002']),
-  item(2, 'ZF1', '某交执罚〔2026〕12号', ['100001', '100002'], { R2: 'uncovered 2026-03-02T01:10:00Z/01:12:30Z (150 s)' }),
+  // 100001: 09:10:00–09:12:30 not recorded.
+  item(2, 'ZF1', '某交执罚〔2026〕12号', ['100001', '100002'], {
+    R2: stored('R2', '02T01:00:00', '02T01:30:00', { '100001': [recording('02T00:59:00', '02T01:10:00'), recording('02T01:12:30', '02T01:31:00')], '100002': [recording('02T00:59:00', '02T01:31:00')] }),
+  }),
   item(3, 'ZF1', '某交执罚〔2026〕13号', ['100002', '100001']),
   item(4, 'ZF1', '某交执罚〔2026〕14号', ['100001', '100002']),
-  item(5, 'ZF2', '某交执罚〔2026〕21号', ['200001', '200002'], { R1: 'no footage', M1: '未出示执法证件' }),
-  item(6, 'ZF2', '某交执罚〔2026〕22号', ['200001', '200002'], { R3: 'docked 30 h after the end' }),
+  // 200001 recorded nothing of 11:00–11:30.
+  item(5, 'ZF2', '某交执罚〔2026〕21号', ['200001', '200002'], { R1: stored('R1', '05T03:00:00', '05T03:30:00', { '200001': [], '200002': [recording('05T02:59:00', '05T03:31:00')] }), M1: '未出示执法证件' }),
+  // 200001 docked 30 h after the recording's end, 30 h 1 min after the activity's.
+  item(6, 'ZF2', '某交执罚〔2026〕22号', ['200001', '200002'], {
+    R3: stored('R3', '06T06:00:00', '06T06:40:00', {
+      '200001': [recording('06T05:59:00', '06T06:41:00', { filename: 'DSJ0003_200001_2.MP4', dockedAt: new Date(march('06T06:41:00').getTime() + 30 * H) })],
+      '200002': [recording('06T05:59:00', '06T06:41:00')],
+    }),
+  }),
   item(7, 'ZF2', '某交执罚〔2026〕23号', ['200001', '200002']),
   item(8, 'ZF3', '某交执罚〔2026〕31号', ['300001', '300002']),
   item(9, 'ZF3', '某交执罚〔2026〕32号', ['300001', '300002']),
+];
+
+// Every rule failing, one item each, as the rules store them (ZF1); R1 for both officers.
+const everyRule: BulletinItem[] = [
+  item(1, 'ZF1', '某交执罚〔2026〕41号', ['100001', '100002'], { R1: stored('R1', '10T03:00:00', '10T03:30:00', { '100001': [], '100002': [] }) }),
+  item(2, 'ZF1', '某交执罚〔2026〕42号', ['100001'], { R2: stored('R2', '11T01:00:00', '11T02:00:00', { '100001': [recording('11T00:59:00', '11T01:30:00'), recording('11T01:33:00', '11T02:01:00')] }) }),
+  item(3, 'ZF1', '某交执罚〔2026〕43号', ['100002'], {
+    R3: stored('R3', '12T06:00:00', '12T06:40:00', { '100002': [recording('12T05:59:00', '12T06:41:00', { filename: 'DSJ0002_100002_2.MP4', dockedAt: new Date(march('12T06:41:00').getTime() + 30 * H) })] }),
+  }),
+  item(4, 'ZF1', '某交执罚〔2026〕44号', ['100001'], {
+    R4: stored('R4', '13T07:00:00', '13T07:20:00', { '100001': [recording('13T06:59:00', '13T07:21:00', { filename: 'DSJ0003_100001_3.MP4', recorderSerial: 'DSJ0003', recorderAssignedTo: '100002' })] }),
+  }),
+  item(5, 'ZF1', '某交执罚〔2026〕45号', ['100001'], {
+    R5: stored('R5', '14T03:00:00', '14T03:30:00', {
+      '100001': [
+        recording('14T02:59:00', '14T03:15:00', { filename: 'DSJ0001_100001_1.MP4', seq: 1, audit: { result: 'mismatch', checkedAt: march('14T20:00:00') } }),
+        recording('14T03:15:00', '14T03:31:00', { seq: 3 }),
+      ],
+    }),
+  }),
+  item(6, 'ZF1', '某交执罚〔2026〕46号', ['100001'], {
+    R6: stored('R6', '15T03:00:00', '15T03:30:00', {
+      '100001': [
+        recording('15T02:59:00', '15T03:15:00', { filename: 'DSJ0001_100001_7.MP4', linkedToCase: false }),
+        recording('15T03:15:00', '15T03:31:00', { filename: 'DSJ0001_100001_8.MP4', linkedToCase: false, unlinkedByHand: { by: 'sup-zf1', reason: '属另一起案件' } }),
+      ],
+    }),
+  }),
 ];
 
 const previous: PreviousBulletin[] = [
@@ -119,14 +186,43 @@ describe('content', () => {
     ]);
     expect(c.units.find((u) => u.unitCode === 'ZF2')!.fails).toMatchObject({ R1: 1, R2: 0, R3: 1, M1: 1, M2: 0 });
     expect(c.problems.map((p) => [p.code, p.count])).toEqual([['R1', 1], ['R2', 1], ['R3', 1], ['M1', 1]]);
-    expect(c.problems[0]!.cases[0]).toMatchObject({ caseNo: '某交执罚〔2026〕21号', officers: '200001 王五', detail: 'no footage' });
+    expect(c.problems[0]!.cases[0]).toMatchObject({ caseNo: '某交执罚〔2026〕21号', officers: '200001 王五', detail: '未在 11:00–11:30 期间开启记录（含前后 5 分钟）' });
     expect(c.problems[3]!.cases[0]!.detail).toBe('未出示执法证件');
     expect(c.issuedDate).toBe('2026-04-03');
     expect(c.rectification).toMatchObject({ days: 30, deadline: '2026-05-03', threshold: '80.0%' });
     expect(c.rectification.criticized.map((u) => u.unitCode)).toEqual(['ZF1', 'ZF2']);
     expect(c.rectification.requirements[1]).toContain('执法一股（75.0%）、执法二股（33.3%）');
-    expect(c.basics).toMatchObject({ draws: 2, activitiesChecked: 9, recordingsChecked: 18 });
+    // Two recordings an item, and the six of the failing officers' footage the rules' evidence names.
+    expect(c.basics).toMatchObject({ draws: 2, activitiesChecked: 9, recordingsChecked: 24 });
     expect(c.basics.method.text).toContain('10%');
+  });
+
+  test('typical cases: what each officer failed, in the bulletin\'s language, at the bureau\'s times', () => {
+    expect(c.problems.map((p) => p.cases[0]!.detail)).toEqual([
+      '未在 11:00–11:30 期间开启记录（含前后 5 分钟）',
+      '覆盖 91.6%（不低于 95%）；最长中断 150 秒（09:10:00–09:12:30，上限 60 秒）',
+      'DSJ0003_200001_2.MP4 于活动结束后 30 小时 1 分上传（时限 24 小时，超时 6 小时 1 分）',
+      '未出示执法证件',
+    ]);
+    expect(c.problems[1]!.cases[0]!.text).toBe('案件 某交执罚〔2026〕12号（A2，执法一股），执法人员 100001 张三：覆盖 91.6%（不低于 95%）；最长中断 150 秒（09:10:00–09:12:30，上限 60 秒）');
+    const en = bulletinContent(input(), 'en');
+    expect(en.problems.map((p) => p.cases[0]!.detail)).toEqual([
+      'no recording within 11:00–11:30 Asia/Shanghai, 5 min either side included',
+      'covered 91.6% (minimum 95%); longest gap 150 s at 09:10:00–09:12:30 Asia/Shanghai (maximum 60 s)',
+      'DSJ0003_200001_2.MP4 docked 30 h 1 min after the end (6 h 1 min past the 24 h deadline)',
+      '未出示执法证件',
+    ]);
+    // The bureau's zone is the input's: the same instants in Berlin (UTC+1 in March).
+    expect(bulletinContent(input({ zone: 'Europe/Berlin' }), 'en').problems[0]!.cases[0]!.detail).toBe('no recording within 04:00–04:30 Europe/Berlin, 5 min either side included');
+    // Several officers failing: each after their badge.
+    const every = bulletinContent(input({ items: everyRule }));
+    expect(every.problems[0]!.cases[0]).toMatchObject({
+      officers: '100001 张三、100002',
+      detail: '100001：未在 11:00–11:30 期间开启记录（含前后 5 分钟）；100002：未在 11:00–11:30 期间开启记录（含前后 5 分钟）',
+    });
+    // A finding in a shape the rule does not store says its own detail, as it was stored.
+    const other = bulletinContent(input({ items: [item(1, 'ZF1', 'Y-1', ['100001'], { R2: '100001: uncovered 150 s' })] }));
+    expect(other.problems[0]!.cases[0]!.detail).toBe('100001: uncovered 150 s');
   });
 
   test('the trend: the previous bulletins oldest first, this one last, gaps where a unit was absent', () => {
@@ -193,12 +289,34 @@ describe('renderers', () => {
     expect(bands.slice(1).filter((d) => d > 0.01).length).toBeGreaterThanOrEqual(6);
   });
 
+  test('PDF (zh-CN): every rule\'s typical case in Chinese at the bureau\'s times; no UTC, no English', async () => {
+    const file = path.join(dir, 'zh-every-rule.pdf');
+    await writeFile(file, await bulletinPdf(bulletinContent(input({ items: everyRule }))));
+    // Without white space and page footers: a case may run on to the next page.
+    const text = (await run('pdftotext', ['-layout', file, '-'])).stdout.replace(/\s+/g, '').replace(/第\d+页\/共\d+页/g, '');
+    for (const s of [
+      '执法人员 100001 张三、100002：100001：未在 11:00–11:30 期间开启记录（含前后 5 分钟）；100002：未在 11:00–11:30 期间开启记录（含前后 5 分钟）',
+      '覆盖 95.0%（不低于 95%）；最长中断 180 秒（09:30:00–09:33:00，上限 60 秒）',
+      'DSJ0002_100002_2.MP4 于活动结束后 30 小时 1 分上传（时限 24 小时，超时 6 小时 1 分）',
+      'DSJ0003_100001_3.MP4 使用 DSJ0003 录制，该记录仪在 14:59:00 开始录制时配发给 100002',
+      'DSJ0001_100001_1.MP4 完整性校验不一致（2026年3月15日 04:00 校验）；DSJ0001 缺少分段 2',
+      '2 条记录中 1 条未关联本案：DSJ0001_100001_7.MP4；DSJ0001_100001_8.MP4 已由 sup-zf1 手动解除关联（理由：属另一起案件）',
+    ]) {
+      expect(text).toContain(s.replace(/\s+/g, ''));
+    }
+    expect(text).not.toContain('UTC');
+    // Left when the names are taken out (file names, recorder serials, accounts, the seed, the hash): no English word.
+    const names = /[\w-]+\.MP4|DSJ\d+|sup-zf\d|seed-[\w-]+|[0-9a-f]{64}/g;
+    expect(text.replace(names, '').match(/[A-Za-z]{3,}/g)).toBeNull();
+  });
+
   test('the embedded face has a glyph for every character the bulletin prints (no tofu, no dropped glyphs)', () => {
     // fontkit is pdfkit's own font reader.
     const fontkit = require('fontkit') as { openSync(file: string, name: string): { hasGlyphForCodePoint(cp: number): boolean } };
     const face = fontkit.openSync(BULLETIN_FONT_FILE, 'WenQuanYiZenHei');
     for (const locale of ['zh-CN', 'en'] as Locale[]) {
-      const chars = new Set(JSON.stringify(bulletinContent(input(), locale)));
+      // Every rule's typical case too (R4–R6 fail only there).
+      const chars = new Set(JSON.stringify([bulletinContent(input(), locale), bulletinContent(input({ items: everyRule }), locale)]));
       const missing = [...chars].filter((ch) => !face.hasGlyphForCodePoint(ch.codePointAt(0)!));
       expect(missing.map((ch) => `U+${ch.codePointAt(0)!.toString(16)}`)).toEqual([]);
     }
@@ -213,6 +331,8 @@ describe('renderers', () => {
     for (const s of ['Spot-check bulletin on body-worn recorder use', '2. Overall result', '3. Results by unit', '4. Problems found', '5. Rectification', '7. Custody log head hash', 'version 2', 'replaces 〔2026〕第 3 期 version 1', '执法二股', '66.7%', '33.3%']) {
       expect(text).toContain(s);
     }
+    // The typical case at the bureau's time (a line may break after the slash of the zone).
+    expect(stdout.replace(/\s+/g, '')).toContain('norecordingwithin11:00–11:30Asia/Shanghai');
     expect((await darkness(pdf, 'en', 10))[0]).toBeGreaterThan(0.01);
   });
 
