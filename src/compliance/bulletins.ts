@@ -82,6 +82,12 @@ export async function spotCheckScope(db: Db, id: string): Promise<{ unitCodes: s
 
 const NUMBER = /^〔(\d{4})〕第\s*(\d+)\s*期$/;
 
+/** A number in the bureau's form is written one way (`〔2026〕第 3 期`); any other text is kept as given. */
+function canonicalNumber(number: string): string {
+  const m = NUMBER.exec(number.trim());
+  return m ? `〔${m[1]}〕第 ${Number(m[2])} 期` : number.trim();
+}
+
 /** The next number of the year: one more than the highest 〔YYYY〕第 N 期 issued so far. */
 async function nextNumber(db: Db, year: number): Promise<string> {
   const { rows } = await db.query<{ number: string }>('SELECT DISTINCT number FROM bulletins WHERE number LIKE $1', [`〔${year}〕%`]);
@@ -146,7 +152,16 @@ export async function issueBulletin(pool: Pool, req: IssueRequest, actor: string
     }
 
     let replaced: { id: string; number: string; version: number; locale: Locale; issuedAt: Date } | null = null;
-    if (req.replaces !== undefined) {
+    if (req.replaces === undefined) {
+      // One current bulletin a check: a second one is a correction, which says what it replaces.
+      const { rows: current } = await client.query<{ id: string; number: string }>(
+        'SELECT id, number FROM bulletins b WHERE spot_check_id = $1 AND NOT EXISTS (SELECT 1 FROM bulletins n WHERE n.replaces = b.id)',
+        [check.id],
+      );
+      if (current[0]) {
+        throw conflict('bulletin_exists', `spot check ${check.id} has bulletin ${current[0].number} (${current[0].id}): a correction names it in replaces`, 'replaces');
+      }
+    } else {
       const { rows } = await client.query<{ id: string; spotCheckId: string; number: string; version: number; locale: Locale; issuedAt: Date; replacedBy: string | null }>(
         `SELECT id, spot_check_id AS "spotCheckId", number, version, locale, issued_at AS "issuedAt",
                 (SELECT n.id FROM bulletins n WHERE n.replaces = b.id) AS "replacedBy"
@@ -168,7 +183,9 @@ export async function issueBulletin(pool: Pool, req: IssueRequest, actor: string
     if (number === undefined) {
       number = await nextNumber(client, DateTime.fromJSDate(issuedAt, { zone }).year);
     } else if (!replaced) {
-      const { rowCount } = await client.query('SELECT 1 FROM bulletins WHERE number = $1', [number]);
+      number = canonicalNumber(number);
+      // Numbers that differ only in spacing are one number.
+      const { rowCount } = await client.query(`SELECT 1 FROM bulletins WHERE regexp_replace(number, '\\s', '', 'g') = $1`, [number.replace(/\s/g, '')]);
       if (rowCount) throw conflict('number_taken', `bulletin number ${number} is taken: a correction names the bulletin it replaces`, 'number');
     }
     const version = replaced ? replaced.version + 1 : 1;

@@ -222,6 +222,7 @@ export async function openSpotCheck(pool: Pool, deps: SpotCheckDeps, input: Open
         inspector: dealt[i] ?? null,
         findings,
         result: itemResult(findings),
+        recording_ids: [...new Set(f.officers.flatMap((o) => o.footage.map((r) => r.recordingId)))],
       };
     });
     const summary = summarize(items);
@@ -240,12 +241,12 @@ export async function openSpotCheck(pool: Pool, deps: SpotCheckDeps, input: Open
     if (items.length) {
       await client.query(
         `INSERT INTO spot_check_items (spot_check_id, position, activity_id, case_no, activity_key, activity_type, unit_code,
-            badge_nos, started_at, ended_at, rank_key, inspector, findings, result)
+            badge_nos, started_at, ended_at, rank_key, inspector, findings, result, recording_ids)
          SELECT $1, x.position, x.activity_id, x.case_no, x.activity_key, x.activity_type, x.unit_code, x.badge_nos,
-                x.started_at, x.ended_at, x.rank_key, x.inspector, x.findings, x.result
+                x.started_at, x.ended_at, x.rank_key, x.inspector, x.findings, x.result, x.recording_ids
            FROM jsonb_to_recordset($2::jsonb) AS x(position integer, activity_id bigint, case_no text, activity_key text,
                 activity_type text, unit_code text, badge_nos text[], started_at timestamptz, ended_at timestamptz,
-                rank_key text, inspector text, findings jsonb, result text)`,
+                rank_key text, inspector text, findings jsonb, result text, recording_ids uuid[])`,
         [id, JSON.stringify(items)],
       );
     }

@@ -207,7 +207,12 @@ test('a correction is the next version with the same number, says what it replac
   expect((await issue(tokens.admin, march, { replaces: randomUUID() })).status).toBe(422);
   const mismatch = await issue(tokens.admin, march, { replaces: res.body.id, number: '〔2026〕第 99 期' });
   expect([mismatch.status, mismatch.body.field]).toEqual([422, 'number']);
-  const taken = await issue(tokens.admin, march, { number: first.number });
+  // One current bulletin a check: another issue without `replaces` is refused, whatever its number.
+  const second = await issue(tokens.admin, march, {});
+  expect([second.status, second.body.code, second.body.field]).toEqual([409, 'bulletin_exists', 'replaces']);
+  // A number is taken whatever its spacing, on any check.
+  const fresh = await insertCheck({ from: '2026-01-01', to: '2026-01-31', unitCodes: ['ZF2'], status: 'complete', items: [MARCH[3]!] });
+  const taken = await issue(tokens.admin, fresh, { number: first.number.replace(/\s/g, '') });
   expect([taken.status, taken.body.code]).toEqual([409, 'number_taken']);
   const other = await insertCheck({ from: '2026-02-01', to: '2026-02-28', unitCodes: ['ZF2'], status: 'complete', items: [MARCH[3]!] });
   const foreign = await issue(tokens.admin, other, { replaces: res.body.id });

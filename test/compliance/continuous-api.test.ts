@@ -201,6 +201,13 @@ test.each([
   expect(res.body.field).toBe(field);
 });
 
+test('an unknown unit or badge is 422 naming the field, not an empty report', async () => {
+  for (const [query, field] of [['unitCode=ZF9', 'unitCode'], ['badgeNo=999999', 'badgeNo']] as const) {
+    const res = await get(tokens.admin, `from=2026-02&to=2026-03&${query}`);
+    expect([res.status, res.body.field]).toEqual([422, field]);
+  }
+});
+
 test('36 months is the longest period', async () => {
   const res = await get(tokens.admin, 'from=2023-04&to=2026-03');
   expect(res.status).toBe(200);

@@ -143,6 +143,9 @@ test('a month: spot check with a fixed seed, verdicts, bulletin; every number of
   expect(otherwise.status).toBe(403);
   const link = await request(env.app).post(`/api/cases/${zf2Case}/links`).set('Authorization', `Bearer ${supZF1}`).send({ recordingId: watched, reason: '补充' });
   expect(link.status).toBe(403);
+  // …nor export the case or read its custody log.
+  expect((await asZF1(`/api/cases/${zf2Case}/export`)).status).toBe(403);
+  expect((await asZF1(`/api/custody?caseNo=${zf2Case}`)).status).toBe(403);
 
   // The inspectors watch the footage.
   for (const item of items) {
@@ -191,5 +194,13 @@ test('a month: spot check with a fixed seed, verdicts, bulletin; every number of
   // One row per item, in the check's order, with its result.
   const itemRows = rows.filter((r) => r.some((c) => /^某交执罚/.test(c)));
   expect(itemRows).toHaveLength(7);
+  // The case system may still change a case whose activity sits in the closed check: the item keeps what was drawn.
+  const changed = await request(env.app)
+    .put(`/api/cases/${encodeURIComponent('某交执罚〔2026〕101号')}`)
+    .set('Authorization', `Bearer ${integration}`)
+    .send({ kind: 'penalty', status: 'closed', unitCode: 'ZF1', activities: [{ key: 'A2', type: 'inspection', badgeNos: ['100001', '100002'], startedAt: '2026-03-03T09:00:00+08:00', endedAt: '2026-03-03T09:30:00+08:00' }] });
+  expect(changed.status).toBe(200);
+  const after = (await request(env.app).get(`/api/spot-checks/${opened.body.id}`).set('Authorization', `Bearer ${tokens.admin}`)).body;
+  expect(after.items.find((i: Item) => i.caseNo === '某交执罚〔2026〕101号')).toMatchObject({ activityKey: 'A1', result: 'pass' });
   expect(itemRows.map((r) => r[r.length - 1])).toEqual(items.map((i) => (['某交执罚〔2026〕101号', '某交执罚〔2026〕204号'].includes(i.caseNo) ? '合格' : '不合格')));
 }, 60_000);

@@ -18,15 +18,15 @@ import { badgeNo, csvText, holdBody, instant, parse, text, unitCode } from '../v
 const caseNo = text(64);
 
 /**
- * The case named by `:caseNo` (or `caseNo`), if the caller's reach covers its unit (or they inspect a spot-check
- * item of it): 404 when there is none, 403 outside scope.
+ * The case named by `:caseNo` (or `caseNo`), if the caller's reach covers its unit (or, for the case page, they
+ * inspect a spot-check item of it): 404 when there is none, 403 outside scope.
  */
-export async function caseFor(db: Db, req: Request, caseNo = String(req.params.caseNo)) {
+export async function caseFor(db: Db, req: Request, caseNo = String(req.params.caseNo), access: 'page' | 'act' = 'act') {
   const found = await getCase(db, caseNo);
   if (!found) throw notFound(`case ${caseNo}`);
   const scope = scopeUnitId(req);
-  const reading = req.method === 'GET' || req.method === 'HEAD';
-  if (scope !== null && scope !== found.unitId && !(reading && (await inspectsCase(db, req.user!.username, found.caseNo)))) {
+  // The inspector's exception (API.md) opens the case page only: not export, custody, links or holds.
+  if (scope !== null && scope !== found.unitId && !(access === 'page' && (await inspectsCase(db, req.user!.username, found.caseNo)))) {
     throw new AppError(403, 'out_of_scope', 'that case belongs to another unit');
   }
   return found;
@@ -90,7 +90,7 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
   const caseInScope = (req: Request) => caseFor(pool, req);
 
   routes.add('get', '/api/cases/:caseNo', 'cases.read', async (req, res) => {
-    const { id: _i, unitId: _u, ...out } = await caseInScope(req);
+    const { id: _i, unitId: _u, ...out } = await caseFor(pool, req, String(req.params.caseNo), 'page');
     res.json(out);
   });
 

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { complianceFigures, MAX_MONTHS, MONTH, monthOf, shiftMonth } from '../../compliance/continuous';
 import type { Context } from '../../context';
 import { AppError, badRequest } from '../../errors';
+import { officerIdOf } from '../../directory/officers';
+import { unitIdOf } from '../../directory/units';
 import type { RouteTable } from '../route-table';
 import { badgeNo, parse, unitCode } from '../validate';
 
@@ -33,6 +35,9 @@ export function complianceRoutes(routes: RouteTable, ctx: Context): void {
       if (q.unitCode && q.unitCode !== user.unitCode) throw new AppError(403, 'forbidden', `unit ${q.unitCode} is outside your unit ${user.unitCode}`, 'unitCode');
       unitCodes = [user.unitCode!];
     }
+    // A typo is an error, not an empty report (asked once the caller may ask at all).
+    if (q.unitCode) await unitIdOf(ctx.pool, q.unitCode);
+    if (q.badgeNo && req.reach !== 'own') await officerIdOf(ctx.pool, q.badgeNo);
     res.json(await complianceFigures(ctx.pool, settings, { from, to, unitCodes, badgeNo: badge, units: req.reach !== 'own' }));
   });
 }
