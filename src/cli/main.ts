@@ -16,6 +16,7 @@ import { createLogger } from '../logger';
 import { runRetention } from '../retention/run';
 import { parseDayOrInstant } from '../time';
 import { createObjectStore } from '../../storage';
+import { UUID } from '../directory/identifiers';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -37,7 +38,6 @@ roles: ${ROLES.join(', ')}`;
 
 class UsageError extends Error {}
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function need(values: Record<string, string | boolean | undefined>, name: string): string {
   const v = values[name];

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { MANUAL_CODES, RULE_CODES, type Locale, type ManualCode, type Regulation, type RuleCode } from '../../config/regulation';
 import { describeOfficerFinding, isOfficerEvidence } from './finding-text';
 import type { Finding, Result } from './types';
+import { UUID } from '../directory/identifiers';
 
 // Everything an inspection bulletin (通报, REGULATION.md) says, computed once at issue from a complete spot
 // check and stored as the bulletin's content: HTML, PDF and CSV are renderings of it and add no facts.
@@ -486,7 +487,6 @@ export function summaryOf(id: string, content: BulletinContent): PreviousBulleti
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The recordings a spot check looked at: every recording id (a UUID) named anywhere in the evidence of its

@@ -7,6 +7,7 @@ import { inTransaction, pgCode, PgCode, type Db, type Pool } from '../db/pool';
 import { conflict, notFound, unprocessable } from '../errors';
 import { bulletinContent, recordingsInFindings, summaryOf, type BulletinContent, type BulletinItem, type BulletinSpotCheck, type PreviousBulletin } from './bulletin-content';
 import { bulletinPdf } from './bulletin-pdf';
+import { countDraws } from './spot-checks';
 
 // Inspection bulletins (通报, REGULATION.md): issued from a complete spot check, never changed (the table
 // refuses UPDATE, DELETE and TRUNCATE); a correction is a new version with the same number that names the
@@ -200,12 +201,7 @@ export async function issueBulletin(pool: Pool, req: IssueRequest, actor: string
     const badges = [...new Set(items.flatMap((i) => i.badgeNos))];
     const units = await client.query<{ code: string; name: string }>('SELECT code, name FROM units WHERE code = ANY($1)', [unitCodes]);
     const officers = await client.query<{ badgeNo: string; name: string }>('SELECT badge_no AS "badgeNo", name FROM officers WHERE badge_no = ANY($1)', [badges]);
-    // Every draw for the same period whose scope overlaps this one's (all units overlaps everything).
-    const draws = await client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM spot_checks
-        WHERE period_from = $1::date AND period_to = $2::date AND (unit_codes IS NULL OR $3::text[] IS NULL OR unit_codes && $3::text[])`,
-      [check.periodFrom, check.periodTo, scope],
-    );
+    const draws = await countDraws(client, { from: check.periodFrom, to: check.periodTo }, scope);
     const head = await client.query<{ seq: number; hash: string }>('SELECT seq, hash FROM custody_events ORDER BY seq DESC LIMIT 1');
     const previous = await previousBulletins(client, check, Math.max(1, regulation.bulletin.trendBulletins));
     const custody = { seq: head.rows[0]?.seq ?? 0, head: head.rows[0]?.hash ?? GENESIS_HASH };
@@ -218,7 +214,7 @@ export async function issueBulletin(pool: Pool, req: IssueRequest, actor: string
         unitNames: Object.fromEntries(units.rows.map((u) => [u.code, u.name])),
         officerNames: Object.fromEntries(officers.rows.map((o) => [o.badgeNo, o.name])),
         previous,
-        draws: draws.rows[0]!.n,
+        draws,
         recordingsChecked: recordingsInFindings(items),
         custody,
         number,

@@ -125,7 +125,7 @@ export function summarize(items: Pick<SpotCheckItem, 'result'>[]): Summary {
 }
 
 /** A scoped user may only act on checks limited to their unit: 403 naming `field` otherwise. */
-function assertWithinScope(user: SpotCheckUser, unitCodes: string[] | null, field?: string): void {
+export function assertWithinScope(user: SpotCheckUser, unitCodes: string[] | null, field?: string): void {
   const scope = scopeOf(user);
   if (scope === null) return;
   if (unitCodes === null || unitCodes.some((c) => c !== scope)) {
@@ -271,7 +271,7 @@ export async function openSpotCheck(pool: Pool, deps: SpotCheckDeps, input: Open
   });
 }
 
-interface CheckRow extends Omit<SpotCheck, 'sample' | 'openedAt' | 'closedAt' | 'items' | 'summary' | 'hiddenItems'> {
+interface CheckRow extends Omit<SpotCheck, 'sample' | 'openedAt' | 'closedAt' | 'items' | 'summary' | 'hiddenItems' | 'draws'> {
   sampleMode: SampleSpec['mode'];
   sampleValue: string;
   openedAt: Date;
@@ -281,11 +281,22 @@ interface CheckRow extends Omit<SpotCheck, 'sample' | 'openedAt' | 'closedAt' | 
 const CHECK_SELECT = `SELECT s.id, s.seed, s.regulation_version AS "regulationVersion", to_char(s.period_from, 'YYYY-MM-DD') AS "from",
     to_char(s.period_to, 'YYYY-MM-DD') AS "to", s.unit_codes AS "unitCodes", s.sample_mode AS "sampleMode",
     s.sample_value::text AS "sampleValue", s.inspectors, s.status, s.opened_by AS "openedBy", s.opened_at AS "openedAt",
-    s.closed_at AS "closedAt", s.abandoned_reason AS "abandonedReason",
-    (SELECT count(*)::int FROM spot_checks o
-      WHERE o.period_from = s.period_from AND o.period_to = s.period_to
-        AND (o.unit_codes IS NULL OR s.unit_codes IS NULL OR o.unit_codes && s.unit_codes)) AS draws
+    s.closed_at AS "closedAt", s.abandoned_reason AS "abandonedReason"
   FROM spot_checks s`;
+
+/**
+ * The draws recorded for a period (same from and to) whose scope overlaps `unitCodes` (null: every unit, which
+ * overlaps everything), abandoned ones included: what a check and its bulletin state, so that trying seeds
+ * until one suits shows.
+ */
+export async function countDraws(db: Db, period: { from: string; to: string }, unitCodes: string[] | null): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM spot_checks
+      WHERE period_from = $1::date AND period_to = $2::date AND (unit_codes IS NULL OR $3::text[] IS NULL OR unit_codes && $3::text[])`,
+    [period.from, period.to, unitCodes],
+  );
+  return rows[0]!.n;
+}
 
 interface ItemRow extends Omit<SpotCheckItem, 'startedAt' | 'endedAt'> {
   startedAt: Date;
@@ -309,6 +320,7 @@ export async function getSpotCheck(db: Db, id: string): Promise<SpotCheck | null
   const out = items.map(itemOut);
   return {
     ...rest,
+    draws: await countDraws(db, row, row.unitCodes),
     sample: { mode: sampleMode, value: Number(sampleValue) },
     openedAt: iso(openedAt)!,
     closedAt: iso(closedAt),

@@ -4,6 +4,8 @@ export const UNIT_CODE = /^[A-Za-z0-9-]{1,32}$/;
 export const BADGE_NO = /^[A-Za-z0-9-]{1,20}$/;
 export const RECORDER_SERIAL = /^[A-Za-z0-9-]{1,32}$/;
 export const USERNAME = /^[A-Za-z0-9._-]{2,64}$/;
+/** Recording, spot check, bulletin and upload ids. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Free text that a person types (names, notes): no control characters, bounded. */
 export function cleanText(value: string, max: number): string | null {

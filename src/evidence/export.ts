@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
+import { recordIntegrityCheck } from '../integrity/audit';
 import { linkedRecordings, type LinkedRecording } from '../cases/links';
 import { appendCustody, lockCustody } from '../custody/log';
 import { listCustody } from '../custody/read';
@@ -125,15 +126,8 @@ function verifying(source: Source): Transform {
 /** On the record, in its own transaction: the export found an original that is not what was ingested. */
 async function recordIntegrityFailure(pool: Pool, actor: string, caseNo: string, err: IntegrityMismatch): Promise<void> {
   const { expected, actual } = err;
-  const more = actual.sha256 === null ? { missing: true } : actual.size !== expected.size ? { expectedSize: expected.size, actualSize: actual.size } : {};
-  await inTransaction(pool, (client) =>
-    appendCustody(client, {
-      actor,
-      action: 'integrity_failure',
-      target: `recording:${err.recordingId}`,
-      detail: { caseNo, expected: expected.sha256, actual: actual.sha256, ...more },
-    }),
-  );
+  const found = { result: actual.sha256 === null ? ('missing' as const) : ('mismatch' as const), ...actual };
+  await inTransaction(pool, (client) => recordIntegrityCheck(client, actor, { id: err.recordingId, ...expected }, found, { caseNo }));
 }
 
 export interface ExportDeps {

@@ -1,13 +1,13 @@
 import { AppError, badRequest } from '../errors';
 import { filenameProblem } from './filename';
 import { INGEST_FIELDS, type IngestField, type IngestFields } from './types';
+import { UUID } from '../directory/identifiers';
 
 /** The one protocol version spoken, and the extensions beyond the core. */
 export const TUS_VERSION = '1.0.0';
 export const TUS_EXTENSIONS = 'creation,termination';
 export const OFFSET_STREAM = 'application/offset+octet-stream';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const METADATA_KEYS = new Set<string>(['filename', ...INGEST_FIELDS]);
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { appendCustody } from '../custody/log';
-import { inTransaction, type Pool } from '../db/pool';
+import { inTransaction, type Client, type Pool } from '../db/pool';
 import type { Logger } from '../logger';
 import { StorageNotFoundError, type ObjectStore } from '../../storage/object-store';
 
@@ -102,21 +102,35 @@ async function record(pool: Pool, rec: Due, found: Awaited<ReturnType<typeof reh
   return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ status: string }>('SELECT status FROM recordings WHERE id = $1 FOR SHARE', [rec.id]);
     if (!rows[0] || rows[0].status === 'deleted') return false;
-    await client.query('INSERT INTO integrity_audits (recording_id, result, actual_sha256, actual_size) VALUES ($1, $2, $3, $4)', [
-      rec.id,
-      found.result,
-      found.sha256,
-      found.size,
-    ]);
-    if (found.result !== 'ok') {
-      await appendCustody(client, {
-        actor: ACTOR,
-        action: 'integrity_failure',
-        target: `recording:${rec.id}`,
-        detail: { expected: rec.sha256, actual: found.sha256, result: found.result, expectedSize: rec.size, actualSize: found.size },
-      });
-    }
+    await recordIntegrityCheck(client, ACTOR, rec, found);
     return true;
+  });
+}
+
+/**
+ * An original checked against the catalog, wherever it was read (the audit, an export), in the caller's
+ * transaction: an integrity_audits row, which rule R5 reads, and for a failure an `integrity_failure` custody
+ * event on `recording:<id>` (`context`, e.g. the case being exported, goes into its detail).
+ */
+export async function recordIntegrityCheck(
+  client: Client,
+  actor: string,
+  rec: { id: string; sha256: string; size: number },
+  found: { result: AuditResult; sha256: string | null; size: number | null },
+  context: Record<string, unknown> = {},
+): Promise<void> {
+  await client.query('INSERT INTO integrity_audits (recording_id, result, actual_sha256, actual_size) VALUES ($1, $2, $3, $4)', [
+    rec.id,
+    found.result,
+    found.sha256,
+    found.size,
+  ]);
+  if (found.result === 'ok') return;
+  await appendCustody(client, {
+    actor,
+    action: 'integrity_failure',
+    target: `recording:${rec.id}`,
+    detail: { ...context, expected: rec.sha256, actual: found.sha256, result: found.result, expectedSize: rec.size, actualSize: found.size },
   });
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../db/pool';
 import { badRequest } from '../errors';
 import { iso } from '../time';
+import { UUID } from '../directory/identifiers';
 import type { RecordingDetail } from './read';
 
 export interface RecordingFilter {
@@ -29,7 +30,7 @@ const encodeCursor = (startedAt: Date, id: string) => Buffer.from(`${startedAt.t
 function decodeCursor(cursor: string): [Date, string] {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const date = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(date.getTime())) throw badRequest('invalid_cursor', 'the cursor is not one this API gave out', 'cursor');
+  if (!id || !UUID.test(id) || Number.isNaN(date.getTime())) throw badRequest('invalid_cursor', 'the cursor is not one this API gave out', 'cursor');
   return [date, id];
 }
 

@@ -3,6 +3,7 @@ import type { AuthUser } from '../auth/tokens';
 import type { Reach } from '../auth/roles';
 import { AppError, notFound } from '../errors';
 import { iso } from '../time';
+import { UUID } from '../directory/identifiers';
 import type { ProxyRecord, ThumbnailRecord } from './processing';
 import type { Note } from '../retention/marks';
 import { inspectsRecording } from '../compliance/inspector-access';
@@ -83,7 +84,7 @@ export async function getRecording(
   db: Db,
   id: string,
 ): Promise<(RecordingDetail & { officerId: number; unitId: number | null; stored: StoredParts }) | null> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+  if (!UUID.test(id)) return null;
   const { rows } = await db.query<Row>(
     `SELECT r.id, r.sha256, r.size, r.filename, r.container, rc.serial AS "recorderSerial", o.badge_no AS "badgeNo",
             r.officer_id AS "officerId", ou.unit_id AS "unitId", un.code AS "unitCode",

@@ -210,14 +210,24 @@ test('an original that no longer matches its SHA-256 stops the export: a broken 
     // Recorded once the transfer is cut (its own transaction, after the response was destroyed).
     const failures = () => eventsOf(`recording:${id}`, 'integrity_failure');
     expect(await until(async () => (await failures()).length === 1)).toBe(true);
-    expect(await failures()).toEqual([{ seq: expect.any(Number), actor: 'rev-zf1', detail: { caseNo: CASE, expected: sha256(good), actual: sha256(altered) } }]);
+    expect(await failures()).toEqual([
+      {
+        seq: expect.any(Number),
+        actor: 'rev-zf1',
+        detail: { caseNo: CASE, expected: sha256(good), actual: sha256(altered), result: 'mismatch', expectedSize: good.length, actualSize: altered.length },
+      },
+    ]);
+    // The same finding the integrity audit would record: rule R5 of the regulation reads it.
+    const audits = () => env.ctx.pool.query('SELECT result, actual_sha256 FROM integrity_audits WHERE recording_id = $1 ORDER BY id', [id]);
+    expect((await audits()).rows).toEqual([{ result: 'mismatch', actual_sha256: sha256(altered) }]);
 
     // An original gone from the store altogether is the same failure.
     await rm(objectPath(id));
     const missing = await rawGet(server.base, exportUrl(CASE), reviewerZF1);
     expect(missing.complete).toBe(false);
     expect(await until(async () => (await failures()).length === 2)).toBe(true);
-    expect((await failures())[1]!.detail).toEqual({ caseNo: CASE, expected: sha256(good), actual: null, missing: true });
+    expect((await failures())[1]!.detail).toEqual({ caseNo: CASE, expected: sha256(good), actual: null, result: 'missing', expectedSize: good.length, actualSize: null });
+    expect((await audits()).rows.map((r) => r.result)).toEqual(['mismatch', 'missing']);
   } finally {
     logged.mockRestore();
     await server.close();

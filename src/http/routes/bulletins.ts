@@ -5,12 +5,13 @@ import type { Context } from '../../context';
 import { bulletinCsv } from '../../compliance/bulletin-csv';
 import { bulletinHtml } from '../../compliance/bulletin-html';
 import { getBulletin, issueBulletin, spotCheckScope, type Bulletin } from '../../compliance/bulletins';
+import { assertWithinScope } from '../../compliance/spot-checks';
 import { AppError, notFound } from '../../errors';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
 import { parse, text } from '../validate';
+import { UUID } from '../../directory/identifiers';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const FORMATS = {
   html: { type: 'text/html; charset=utf-8', disposition: 'inline' },
@@ -23,16 +24,14 @@ type Format = keyof typeof FORMATS;
 const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
- * A scoped caller (a unit's supervisor or reviewer) issues bulletins only for a check of their unit alone, as
- * they open checks; they read the bulletins of every check whose scope includes their unit (all units
- * included): a bulletin is circulated to the units it covers, and it names the others' figures and cases.
+ * A scoped caller (a unit's supervisor or reviewer) reads the bulletins of every check whose scope includes their
+ * unit (all units included): a bulletin is circulated to the units it covers. They issue bulletins only for
+ * checks of their unit alone, as they open checks (assertWithinScope).
  */
-function requireCheckInScope(req: Request, unitCodes: string[] | null, to: 'issue' | 'read'): void {
+function requireReadable(req: Request, unitCodes: string[] | null): void {
   if (scopeUnitId(req) === null) return;
   const mine = req.user!.unitCode!;
-  const all = unitCodes === null || unitCodes.length === 0;
-  const ok = to === 'issue' ? !all && unitCodes.every((c) => c === mine) : all || unitCodes.includes(mine);
-  if (!ok) throw new AppError(403, 'out_of_scope', to === 'issue' ? `a user of unit ${mine} issues bulletins for checks of unit ${mine} only` : `that spot check does not cover unit ${mine}`);
+  if (unitCodes !== null && unitCodes.length > 0 && !unitCodes.includes(mine)) throw new AppError(403, 'out_of_scope', `that spot check does not cover unit ${mine}`);
 }
 
 /** `通报〔2026〕第3期-v1.pdf`, with an ASCII fallback (`bulletin-2026-3-v1.pdf`) for old clients. */
@@ -59,7 +58,7 @@ export function bulletinRoutes(routes: RouteTable, ctx: Context): void {
     const input = parse(body, req.body ?? {});
     const check = await spotCheckScope(pool, id);
     if (!check) throw notFound(`spot check ${id}`);
-    requireCheckInScope(req, check.unitCodes, 'issue');
+    assertWithinScope(req.user!, check.unitCodes);
     const issued = await issueBulletin(pool, { spotCheckId: id, ...input }, req.user!.username, { zone: ctx.config.bureauTz, fallbackRegulation: ctx.config.regulation });
     ctx.logger.info({ bulletin: issued.id, spotCheck: id, number: issued.number, version: issued.version, by: req.user!.username }, 'bulletin issued');
     const base = `/api/bulletins/${issued.id}`;
@@ -76,7 +75,7 @@ export function bulletinRoutes(routes: RouteTable, ctx: Context): void {
     if (!UUID.test(id) || !Object.hasOwn(FORMATS, format)) throw notFound(`bulletin ${id}.${format}`);
     const found = await getBulletin(pool, id);
     if (!found) throw notFound(`bulletin ${id}`);
-    requireCheckInScope(req, found.unitCodes, 'read');
+    requireReadable(req, found.unitCodes);
     const f = format as Format;
     res.setHeader('Content-Type', FORMATS[f].type);
     res.setHeader('Content-Disposition', disposition(FORMATS[f].disposition, found, f));

@@ -13,6 +13,7 @@ import { inspectsCase } from '../../compliance/inspector-access';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
 import { badgeNo, csvText, holdBody, instant, parse, text, unitCode } from '../validate';
+import { UUID } from '../../directory/identifiers';
 
 // Case numbers come from the penalty-case system as written, e.g. 某交执罚〔2023〕123号.
 const caseNo = text(64);
@@ -126,7 +127,7 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
     const q = parse(z.strictObject({ reason }), req.query, 'query');
     const found = await caseInScope(req);
     const id = String(req.params.recordingId);
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`recording ${id}`);
+    if (!UUID.test(id)) throw notFound(`recording ${id}`);
     await recordingInScope(req, id);
     const removed = await inTransaction(pool, (c) => unlinkByHand(c, { caseId: found.id, caseNo: found.caseNo, recordingId: id, by: req.user!.username, reason: q.reason }, ctx.config.retention));
     if (!removed) throw notFound(`a link of recording ${id} to case ${found.caseNo}`);

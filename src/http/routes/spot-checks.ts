@@ -6,6 +6,7 @@ import { ratioBasisPoints, SAMPLE_MODES } from '../../compliance/sampling';
 import { notFound } from '../../errors';
 import type { RouteTable } from '../route-table';
 import { parse, text, unitCode, username } from '../validate';
+import { UUID } from '../../directory/identifiers';
 
 // Spot checks (API.md "Compliance"; REGULATION.md "Spot checks"). Shapes are checked here, scope and state in
 // src/compliance/spot-checks.ts.
@@ -51,7 +52,6 @@ const verdictsBody = z
 
 const abandonBody = z.strictObject({ reason: text(500) });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The `:id` of the path; a malformed one is a check that does not exist. */
 function checkId(req: Request): string {
