@@ -7,6 +7,7 @@ module.exports = {
     // Type checking is `npm run typecheck`, once for the whole tree; per-file transpiling keeps workers fast.
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   maxWorkers: 2,
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health';
 import { recordingRoutes } from './routes/recordings';
 import { spotCheckRoutes } from './routes/spot-checks';
 import { tusOptions } from '../ingest/tus';
+import { mountWebUi } from '../web/serve';
 
 export interface App {
   app: Express;
@@ -61,6 +62,7 @@ export function createApp(ctx: Context): App {
   const board = mountQueueBoard(app, ctx);
 
   app.use('/api', notFoundHandler);
+  mountWebUi(app, ctx);
   app.use(errorHandler(ctx.logger));
   return { app, routes: routes.routes, close: () => board.close() };
 }

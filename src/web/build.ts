@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { build } from 'esbuild';
+import { projectRoot } from '../paths';
+
+/** Where the built browser assets live: dist/web under the project root, whether running from src/ or dist/. */
+export const webAssetsDir = (): string => path.join(projectRoot(), 'dist', 'web');
+
+/**
+ * Bundles the browser application (src/web/client) into app.js and app.css. One bundle, no code splitting:
+ * the whole UI is a few hundred kilobytes, and an office PC on the bureau's LAN fetches it once.
+ */
+export async function buildWebAssets(outDir = webAssetsDir()): Promise<void> {
+  const client = path.join(projectRoot(), 'src', 'web', 'client');
+  await build({
+    entryPoints: { app: path.join(client, 'main.tsx') },
+    bundle: true,
+    outdir: outDir,
+    format: 'iife',
+    // Chromium-based browsers of the last few years (the bureau's office PCs run 360/Edge/Chrome).
+    target: ['chrome100', 'edge100', 'firefox100', 'safari15'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'linked',
+    logLevel: 'warning',
+    tsconfig: path.join(client, 'tsconfig.json'),
+  });
+}
