@@ -1,3 +1,4 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { projectRoot } from '../paths';
@@ -11,7 +12,8 @@ export const webAssetsDir = (): string => path.join(projectRoot(), 'dist', 'web'
  */
 export async function buildWebAssets(outDir = webAssetsDir()): Promise<void> {
   const client = path.join(projectRoot(), 'src', 'web', 'client');
-  await build({
+  const result = await build({
+    write: false,
     entryPoints: { app: path.join(client, 'main.tsx') },
     bundle: true,
     outdir: outDir,
@@ -26,4 +28,11 @@ export async function buildWebAssets(outDir = webAssetsDir()): Promise<void> {
     logLevel: 'warning',
     tsconfig: path.join(client, 'tsconfig.json'),
   });
+  // Written beside and renamed: a server answering meanwhile (tests build while others run) never serves half a file.
+  await mkdir(outDir, { recursive: true });
+  for (const file of result.outputFiles) {
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    await writeFile(tmp, file.contents);
+    await rename(tmp, file.path);
+  }
 }
