@@ -1,4 +1,5 @@
-import { buildWebAssets, webAssetsDir } from '../src/web/build';
+import { webAssetsDir } from '../src/web/assets';
+import { buildWebAssets } from '../src/web/build';
 
 // `npm run build` step: the browser bundle next to the compiled server.
 buildWebAssets().then(

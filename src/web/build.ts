@@ -2,9 +2,9 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { projectRoot } from '../paths';
+import { webAssetsDir } from './assets';
 
-/** Where the built browser assets live: dist/web under the project root, whether running from src/ or dist/. */
-export const webAssetsDir = (): string => path.join(projectRoot(), 'dist', 'web');
+// Build time only (esbuild is a development dependency): the running server imports ./assets, never this.
 
 /**
  * Bundles the browser application (src/web/client) into app.js and app.css. One bundle, no code splitting:

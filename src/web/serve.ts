@@ -3,7 +3,7 @@ import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Context } from '../context';
 import { sendProblem } from '../http/problem';
-import { webAssetsDir } from './build';
+import { webAssetsDir } from './assets';
 
 // Everything the page needs comes from this server: no CDN, no web font (the browser's own CJK font is used).
 const CSP = [
