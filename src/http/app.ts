@@ -62,7 +62,7 @@ export function createApp(ctx: Context): App {
   const board = mountQueueBoard(app, ctx);
 
   app.use('/api', notFoundHandler);
-  mountWebUi(app, ctx);
+  mountWebUi(app, { bureauTz: ctx.config.bureauTz });
   app.use(errorHandler(ctx.logger));
   return { app, routes: routes.routes, close: () => board.close() };
 }

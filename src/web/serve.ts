@@ -1,8 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
-import type { Context } from '../context';
-import { sendProblem } from '../http/problem';
+import { notFoundHandler, sendProblem } from '../http/problem';
 import { webAssetsDir } from './assets';
 
 // Everything the page needs comes from this server: no CDN, no web font (the browser's own CJK font is used).
@@ -47,8 +46,8 @@ const NOT_PAGES = /^\/(api|assets|healthz|metrics|admin\/queues)(\/|$)/;
  * Serves the web application: its assets under /assets and the page for every deep link (API.md "Web UI
  * deep links"). The bundle is built by `npm run build` (tests build it in their global setup).
  */
-export function mountWebUi(app: Express, ctx: Context): void {
-  const dir = webAssetsDir();
+export function mountWebUi(app: Express, opts: { bureauTz: string; dir?: string }): void {
+  const dir = opts.dir ?? webAssetsDir();
   const built = () => existsSync(path.join(dir, 'app.js'));
   const version = () => (built() ? String(Math.floor(statSync(path.join(dir, 'app.js')).mtimeMs)) : '0');
 
@@ -67,8 +66,9 @@ export function mountWebUi(app: Express, ctx: Context): void {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
     res.setHeader('Cache-Control', 'no-cache');
-    res.type('html').send(indexHtml(ctx.config.bureauTz, version()));
+    res.type('html').send(indexHtml(opts.bureauTz, version()));
   };
   app.use(page);
+  app.use(notFoundHandler);
 }
 
