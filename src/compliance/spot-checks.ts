@@ -74,6 +74,8 @@ export interface SpotCheckItem {
   findings: Finding[];
   note: string | null;
   result: 'pass' | 'fail' | 'pending';
+  /** The footage the inspector watches: the item's officers' recordings of the activity when the check opened. */
+  recordingIds: string[];
 }
 
 export interface Summary {
@@ -84,6 +86,8 @@ export interface Summary {
   passRate: number | null;
 }
 
+export const SPOT_CHECK_STATUSES = ['open', 'complete', 'abandoned'] as const;
+
 export interface SpotCheck {
   id: string;
   seed: string;
@@ -93,7 +97,7 @@ export interface SpotCheck {
   unitCodes: string[] | null;
   sample: SampleSpec;
   inspectors: string[] | null;
-  status: 'open' | 'complete' | 'abandoned';
+  status: (typeof SPOT_CHECK_STATUSES)[number];
   openedBy: string;
   openedAt: string;
   closedAt: string | null;
@@ -106,7 +110,7 @@ export interface SpotCheck {
 }
 
 /** The unit a user is limited to, or null for the whole bureau. */
-const scopeOf = (user: SpotCheckUser): string | null => (user.role === 'admin' ? null : user.unitCode);
+export const scopeOf = (user: SpotCheckUser): string | null => (user.role === 'admin' ? null : user.unitCode);
 const sameName = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -271,14 +275,14 @@ export async function openSpotCheck(pool: Pool, deps: SpotCheckDeps, input: Open
   });
 }
 
-interface CheckRow extends Omit<SpotCheck, 'sample' | 'openedAt' | 'closedAt' | 'items' | 'summary' | 'hiddenItems' | 'draws'> {
+export interface CheckRow extends Omit<SpotCheck, 'sample' | 'openedAt' | 'closedAt' | 'items' | 'summary' | 'hiddenItems' | 'draws'> {
   sampleMode: SampleSpec['mode'];
   sampleValue: string;
   openedAt: Date;
   closedAt: Date | null;
 }
 
-const CHECK_SELECT = `SELECT s.id, s.seed, s.regulation_version AS "regulationVersion", to_char(s.period_from, 'YYYY-MM-DD') AS "from",
+export const CHECK_SELECT = `SELECT s.id, s.seed, s.regulation_version AS "regulationVersion", to_char(s.period_from, 'YYYY-MM-DD') AS "from",
     to_char(s.period_to, 'YYYY-MM-DD') AS "to", s.unit_codes AS "unitCodes", s.sample_mode AS "sampleMode",
     s.sample_value::text AS "sampleValue", s.inspectors, s.status, s.opened_by AS "openedBy", s.opened_at AS "openedAt",
     s.closed_at AS "closedAt", s.abandoned_reason AS "abandonedReason"
@@ -304,9 +308,10 @@ interface ItemRow extends Omit<SpotCheckItem, 'startedAt' | 'endedAt'> {
   verdicts: Record<string, { result: Verdict; by: string; at: string }>;
 }
 
-const ITEM_SELECT = `SELECT id, case_no AS "caseNo", activity_key AS "activityKey", activity_type AS "activityType", unit_code AS "unitCode",
-    badge_nos AS "badgeNos", started_at AS "startedAt", ended_at AS "endedAt", inspector, findings, verdicts, note, result
-  FROM spot_check_items`;
+const ITEM_COLUMNS = `id, case_no AS "caseNo", activity_key AS "activityKey", activity_type AS "activityType", unit_code AS "unitCode",
+    badge_nos AS "badgeNos", started_at AS "startedAt", ended_at AS "endedAt", inspector, findings, verdicts, note, result,
+    recording_ids AS "recordingIds"`;
+const ITEM_SELECT = `SELECT ${ITEM_COLUMNS} FROM spot_check_items`;
 
 const itemOut = ({ verdicts: _v, ...r }: ItemRow): SpotCheckItem => ({ ...r, startedAt: iso(r.startedAt)!, endedAt: iso(r.endedAt)! });
 
@@ -316,18 +321,26 @@ export async function getSpotCheck(db: Db, id: string): Promise<SpotCheck | null
   const row = rows[0];
   if (!row) return null;
   const { rows: items } = await db.query<ItemRow>(`${ITEM_SELECT} WHERE spot_check_id = $1 ORDER BY position`, [id]);
-  const { sampleMode, sampleValue, openedAt, closedAt, ...rest } = row;
   const out = items.map(itemOut);
-  return {
-    ...rest,
-    draws: await countDraws(db, row, row.unitCodes),
-    sample: { mode: sampleMode, value: Number(sampleValue) },
-    openedAt: iso(openedAt)!,
-    closedAt: iso(closedAt),
-    items: out,
-    summary: summarize(out),
-  };
+  return { ...checkOut(row), draws: await countDraws(db, row, row.unitCodes), items: out, summary: summarize(out) };
 }
+
+/** A check's row as the API writes it, without its items. */
+export function checkOut({ sampleMode, sampleValue, openedAt, closedAt, ...rest }: CheckRow) {
+  return { ...rest, sample: { mode: sampleMode, value: Number(sampleValue) }, openedAt: iso(openedAt)!, closedAt: iso(closedAt) };
+}
+
+// The same decisions in SQL, for lists, on a check `s` (and its item `i`), the reader's scope (null: the whole bureau)
+// and username given as parameters. A check covers a unit when it names it or every unit; a bulletin is read by
+// the units its check covers (requireReadable in the bulletin routes).
+export const coversSql = (unit: string) => `(${unit}::text IS NULL OR coalesce(cardinality(s.unit_codes), 0) = 0 OR ${unit} = ANY(s.unit_codes))`;
+const assignedSql = (user: string) => `lower(i.inspector) = lower(${user})`;
+/** A check the reader may read: it covers their unit, or one of its items is assigned to them. */
+export const readableCheckSql = (unit: string, user: string) =>
+  `(${coversSql(unit)} OR EXISTS (SELECT 1 FROM spot_check_items i WHERE i.spot_check_id = s.id AND ${assignedSql(user)}))`;
+/** An item of such a check shown to the reader: one of their unit in a check covering it, or one assigned to them. */
+export const shownItemSql = (unit: string, user: string) =>
+  `(${unit}::text IS NULL OR (${coversSql(unit)} AND i.unit_code = ${unit}) OR ${assignedSql(user)})`;
 
 /**
  * A spot check as a user may see it (see the decisions above): 404 when there is none, 403 when it has
@@ -392,8 +405,7 @@ export async function recordVerdicts(pool: Pool, spotCheckId: string, itemId: nu
     const note = input.note !== undefined ? input.note : item.note;
     const { rows: updated } = await client.query<ItemRow>(
       `UPDATE spot_check_items SET verdicts = $3, findings = $4, note = $5, result = $6 WHERE spot_check_id = $1 AND id = $2
-       RETURNING id, case_no AS "caseNo", activity_key AS "activityKey", activity_type AS "activityType", unit_code AS "unitCode",
-         badge_nos AS "badgeNos", started_at AS "startedAt", ended_at AS "endedAt", inspector, findings, verdicts, note, result`,
+       RETURNING ${ITEM_COLUMNS}`,
       [spotCheckId, itemId, JSON.stringify(verdicts), JSON.stringify(findings), note, result],
     );
     // The items first, then the check: once the check is complete the database refuses any change to either.

@@ -50,6 +50,18 @@ export const dayOrInstant = (zone: string, edge: 'start' | 'next') =>
     return at ?? new Date(NaN);
   });
 
+/** A list's `from` and `to`: dates of the bureau's zone (`to` stands for the whole day) or instants. */
+export const periodQuery = (zone: string) => ({
+  from: dayOrInstant(zone, 'start').optional(),
+  to: dayOrInstant(zone, 'next').optional(),
+});
+
+/** A list's page: its size, and the cursor a previous page gave out (checked where it is decoded). */
+export const pageQuery = (max = 200, fallback = 50) => ({
+  limit: z.coerce.number().int().min(1).max(max).default(fallback),
+  cursor: z.string().max(500).optional(),
+});
+
 /** The text of a CSV upload (a `csv` route's raw body), decoded from UTF-8 or GB18030. */
 export function csvText(body: unknown): string {
   if (!Buffer.isBuffer(body) || body.length === 0) {

@@ -58,7 +58,8 @@ export interface StoredParts {
   thumbnails: ThumbnailRecord | null;
 }
 
-function playbackOf(proxy: ProxyRecord | null, thumbnails: ThumbnailRecord | null): Playback | null {
+/** How a recording plays, for its page and the list: what the proxy is and which thumbnails exist. */
+export function playbackOf(proxy: ProxyRecord | null, thumbnails: ThumbnailRecord | null): Playback | null {
   if (!proxy && !thumbnails) return null;
   const sprite = thumbnails?.sprite ? (({ key: _k, size: _s, ...geometry }) => geometry)(thumbnails.sprite) : null;
   return {

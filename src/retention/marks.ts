@@ -1,4 +1,5 @@
-import type { Client } from '../db/pool';
+import type { Client, Db } from '../db/pool';
+import { iso } from '../time';
 import { appendCustody } from '../custody/log';
 import type { RetentionPolicy } from './policy';
 import { recomputeRetention, type RetentionChange } from './recompute';
@@ -46,4 +47,22 @@ export async function setHold(client: Client, target: { recordingId: string } | 
   await client.query(`UPDATE ${table} SET hold = $2 WHERE id = $1`, [id, on ? noteOf(by, reason) : null]);
   await appendCustody(client, { actor: by, action: on ? 'hold' : 'release_hold', target: custodyTarget, detail: { reason } });
   return true;
+}
+
+export interface Holds {
+  recordings: { id: string; filename: string; badgeNo: string; startedAt: string; hold: Note }[];
+  cases: { caseNo: string; title: string | null; hold: Note }[];
+}
+
+/** Everything under a legal hold now, the latest hold first. */
+export async function listHolds(db: Db): Promise<Holds> {
+  const { rows: recordings } = await db.query<Omit<Holds['recordings'][number], 'startedAt'> & { startedAt: Date }>(
+    `SELECT r.id, r.filename, o.badge_no AS "badgeNo", r.started_at AS "startedAt", r.hold
+       FROM recordings r JOIN officers o ON o.id = r.officer_id
+      WHERE r.hold IS NOT NULL ORDER BY r.hold->>'at' DESC, r.id`,
+  );
+  const { rows: cases } = await db.query<Holds['cases'][number]>(
+    `SELECT case_no AS "caseNo", title, hold FROM cases WHERE hold IS NOT NULL ORDER BY hold->>'at' DESC, case_no`,
+  );
+  return { recordings: recordings.map((r) => ({ ...r, startedAt: iso(r.startedAt)! })), cases };
 }

@@ -6,10 +6,11 @@ import { bulletinCsv } from '../../compliance/bulletin-csv';
 import { bulletinHtml } from '../../compliance/bulletin-html';
 import { getBulletin, issueBulletin, spotCheckScope, type Bulletin } from '../../compliance/bulletins';
 import { assertWithinScope } from '../../compliance/spot-checks';
+import { listBulletins } from '../../compliance/lists';
 import { AppError, notFound } from '../../errors';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
-import { parse, text } from '../validate';
+import { pageQuery, parse, text } from '../validate';
 import { UUID } from '../../directory/identifiers';
 
 
@@ -66,6 +67,11 @@ export function bulletinRoutes(routes: RouteTable, ctx: Context): void {
       .status(201)
       .location(`${base}.html`)
       .json({ ...issued, links: { html: `${base}.html`, pdf: `${base}.pdf`, csv: `${base}.csv` } });
+  });
+
+  // The bulletins the caller may read (as requireReadable decides), newest first.
+  routes.add('get', '/api/bulletins', 'spotchecks.read', async (req, res) => {
+    res.json(await listBulletins(pool, parse(z.strictObject(pageQuery()), req.query, 'query'), req.user!));
   });
 
   // The issued PDF as stored; HTML and CSV rendered from the stored content (the same every time).

@@ -6,13 +6,14 @@ import { inTransaction, type Db } from '../../db/pool';
 import { AppError, notFound, unprocessable } from '../../errors';
 import { enqueueRelink } from '../../cases/autolink';
 import { importCases } from '../../cases/import';
+import { listCases } from '../../cases/list';
 import { linkByHand, unlinkByHand } from '../../cases/links';
 import { recordingFor } from '../../recordings/read';
 import { setHold } from '../../retention/marks';
 import { inspectsCase } from '../../compliance/inspector-access';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
-import { badgeNo, csvText, holdBody, instant, parse, text, unitCode } from '../validate';
+import { badgeNo, csvText, holdBody, instant, pageQuery, parse, periodQuery, text, unitCode } from '../validate';
 import { UUID } from '../../directory/identifiers';
 
 // Case numbers come from the penalty-case system as written, e.g. 某交执罚〔2023〕123号.
@@ -89,6 +90,14 @@ export function caseRoutes(routes: RouteTable, ctx: Context): void {
   );
 
   const caseInScope = (req: Request) => caseFor(pool, req);
+
+  // The cases the caller may open (as caseFor decides: their unit's, and those they inspect an item of), newest
+  // first; q matches the case number or title, from/to keep cases with an activity in the period.
+  const listQuery = z.strictObject({ q: text(64).optional(), badgeNo: badgeNo.optional(), ...periodQuery(ctx.config.bureauTz), ...pageQuery() });
+  routes.add('get', '/api/cases', 'cases.read', async (req, res) => {
+    const q = parse(listQuery, req.query, 'query');
+    res.json(await listCases(pool, q, { unitId: scopeUnitId(req), username: req.user!.username }));
+  });
 
   routes.add('get', '/api/cases/:caseNo', 'cases.read', async (req, res) => {
     const { id: _i, unitId: _u, ...out } = await caseFor(pool, req, String(req.params.caseNo), 'page');

@@ -10,11 +10,20 @@ import { RECORDING_STATUSES, recordingFor } from '../../recordings/read';
 import { fieldsSnapshot, parseIngestForm, type IngestState } from '../multipart-ingest';
 import type { RouteTable } from '../route-table';
 import { sendObject } from '../serve-object';
-import { badgeNo, dayOrInstant, holdBody, parse, recorderSerial, text, unitCode } from '../validate';
+import { badgeNo, holdBody, pageQuery, parse, periodQuery, recorderSerial, text, unitCode } from '../validate';
 import { inTransaction } from '../../db/pool';
-import { listRecordings } from '../../recordings/list';
+import { listRecordings, type ListScope } from '../../recordings/list';
+import { listDockings } from '../../recordings/dockings';
+import { scopeUnitId } from '../auth';
 import { markImportant, setHold } from '../../retention/marks';
 
+
+/** Whose footage a list shows: an officer's own, a scoped reader's unit, or (null) the whole bureau. */
+function listScope(req: Request): ListScope {
+  if (req.reach === 'own') return { officerId: req.user!.officerId ?? -1 };
+  const unitId = scopeUnitId(req);
+  return unitId === null ? null : { unitId };
+}
 
 const gone = () => new AppError(410, 'deleted', 'the footage was deleted at the end of its retention period');
 
@@ -89,24 +98,26 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
   };
 
   // Newest first, in the caller's scope; from/to are instants or bureau-local dates (`to` a whole day).
-  const day = (edge: 'start' | 'next') => dayOrInstant(ctx.config.bureauTz, edge);
   const listQuery = z.strictObject({
     badgeNo: badgeNo.optional(),
     recorderSerial: recorderSerial.optional(),
     unitCode: unitCode.optional(),
     caseNo: text(64).optional(),
     status: z.enum(RECORDING_STATUSES).optional(),
-    from: day('start').optional(),
-    to: day('next').optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
-    cursor: z.string().max(200).optional(),
+    ...periodQuery(ctx.config.bureauTz),
+    ...pageQuery(500, 100),
   });
   routes.add('get', '/api/recordings', 'recordings.read', async (req, res) => {
     const q = parse(listQuery, req.query, 'query');
-    const user = req.user!;
-    const scope =
-      req.reach === 'own' ? { officerId: user.officerId ?? -1 } : req.reach === 'scope' && user.unitId !== null ? { unitId: user.unitId } : null;
-    res.json(await listRecordings(pool, q, scope));
+    res.json(await listRecordings(pool, q, listScope(req)));
+  });
+
+  // What each docking brought (the recordings of one upload account and dockedAt), newest first, from the
+  // footage the caller may see: an officer's own, a unit's, or the bureau's. from/to bound dockedAt.
+  const dockingQuery = z.strictObject({ badgeNo: badgeNo.optional(), ...periodQuery(ctx.config.bureauTz), ...pageQuery() });
+  routes.add('get', '/api/dockings', 'recordings.read', async (req, res) => {
+    const q = parse(dockingQuery, req.query, 'query');
+    res.json(await listDockings(pool, q, listScope(req)));
   });
 
   routes.add('get', '/api/recordings/:id', 'recordings.read', async (req, res) => {

@@ -1,11 +1,12 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import type { Context } from '../../context';
-import { abandonSpotCheck, openSpotCheck, recordVerdicts, spotCheckFor, type SpotCheckUser } from '../../compliance/spot-checks';
+import { abandonSpotCheck, openSpotCheck, recordVerdicts, SPOT_CHECK_STATUSES, spotCheckFor, type SpotCheckUser } from '../../compliance/spot-checks';
+import { listSpotChecks } from '../../compliance/lists';
 import { ratioBasisPoints, SAMPLE_MODES } from '../../compliance/sampling';
 import { notFound } from '../../errors';
 import type { RouteTable } from '../route-table';
-import { parse, text, unitCode, username } from '../validate';
+import { pageQuery, parse, text, unitCode, username } from '../validate';
 import { UUID } from '../../directory/identifiers';
 
 // Spot checks (API.md "Compliance"; REGULATION.md "Spot checks"). Shapes are checked here, scope and state in
@@ -74,6 +75,12 @@ export function spotCheckRoutes(routes: RouteTable, ctx: Context): void {
     const check = await openSpotCheck(pool, deps, input, actor(req));
     ctx.logger.info({ spotCheck: check.id, items: check.items.length, by: req.user!.username }, 'spot check opened');
     res.status(201).json(check);
+  });
+
+  // The checks the caller may read, newest first, each with its bulletins (see listSpotChecks for the summary).
+  const listQuery = z.strictObject({ status: z.enum(SPOT_CHECK_STATUSES).optional(), ...pageQuery() });
+  routes.add('get', '/api/spot-checks', 'spotchecks.read', async (req, res) => {
+    res.json(await listSpotChecks(pool, parse(listQuery, req.query, 'query'), actor(req)));
   });
 
   routes.add('get', '/api/spot-checks/:id', 'spotchecks.read', async (req, res) => {
