@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { logIn, screenshot, startBrowserSystem, type BrowserSystem } from './support';
+import { expectPlaying } from './video';
 import { seedScenario, type Scenario } from './scenario';
 
 // The officer's own pages and the admin's: what each role is offered, and the main paths through them.
@@ -13,30 +14,14 @@ afterAll(() => sys?.close());
 
 const pathOf = (page: Page) => new URL(page.url()).pathname;
 
-// The page's own objects as far as these checks use them (the test tree is compiled without the DOM library).
-interface VideoLike {
-  muted: boolean;
-  currentTime: number;
-  videoWidth: number;
-  error: unknown;
-  play(): Promise<void>;
-  getVideoPlaybackQuality(): { totalVideoFrames: number };
-}
 interface ImageLike {
   complete: boolean;
   naturalWidth: number;
 }
-type InPage = { document: { querySelector(s: string): VideoLike | null; querySelectorAll(s: string): ArrayLike<ImageLike> } };
-// Predicates run in the page as self-contained functions: the CSP forbids evaluating strings there, and nothing
-// of this file's scope travels with them.
+type InPage = { document: { querySelectorAll(s: string): ArrayLike<ImageLike> } };
+// Predicates run in the page as self-contained functions: the CSP forbids evaluating strings there.
 const thumbnailLoaded = () =>
   Array.from((globalThis as unknown as InPage).document.querySelectorAll('img[data-testid=thumb]')).some((img) => img.complete && img.naturalWidth > 0);
-const playing = () => {
-  const v = (globalThis as unknown as InPage).document.querySelector('video');
-  return !!v && v.currentTime > 0.5 && v.videoWidth > 0 && v.error === null;
-};
-const moreFrames = (before: number) =>
-  ((globalThis as unknown as InPage).document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > before;
 
 /** API paths the page asked for, to show a page never even asked for data its role may not see. */
 function apiRequests(page: Page): string[] {
@@ -68,16 +53,7 @@ test('an officer sees only their own footage with thumbnails and cases, plays it
     // The officer's own footage plays on the recording page.
     await linked.locator('[data-testid=my-recording-link]').click();
     await page.waitForURL(`**/recordings/${scenario.recordingIds[0]}`);
-    const video = page.locator('video').first();
-    await video.waitFor();
-    await video.evaluate((v: VideoLike) => {
-      v.muted = true;
-      return v.play();
-    });
-    await page.waitForFunction(playing);
-    const frames = await video.evaluate((v: VideoLike) => v.getVideoPlaybackQuality().totalVideoFrames);
-    await page.waitForFunction(moreFrames, frames);
-    expect(await video.evaluate((v: VideoLike) => v.error)).toBeNull();
+    await expectPlaying(page, 'video', 0.5);
 
     await page.click('nav >> text=归档记录');
     await page.waitForSelector('[data-testid=docking-row]');

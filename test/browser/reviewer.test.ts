@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { unzip } from '../evidence/helpers';
 import { logIn, screenshot, SCREENSHOT_DIR, startBrowserSystem, type BrowserSystem } from './support';
+import { expectPlaying, framesKeepGrowing, type VideoLike } from './video';
 import { seedScenario, type Scenario } from './scenario';
 
 // The reviewer's journey through the evidence of a case, in both languages: find the case, watch the footage
@@ -26,49 +27,7 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(() => sys?.close());
 
-// What the tests read of the page's <video> (these files compile without the DOM's types).
-interface VideoLike {
-  currentTime: number;
-  duration: number;
-  videoWidth: number;
-  muted: boolean;
-  error: unknown;
-  play(): Promise<void>;
-  getVideoPlaybackQuality(): { totalVideoFrames: number };
-}
-type InPage = { document: { querySelector(sel: string): VideoLike | null } };
 const VIDEO = 'video[data-testid=player]';
-
-const frames = (page: Page) => page.locator(VIDEO).evaluate((v: VideoLike) => v.getVideoPlaybackQuality().totalVideoFrames);
-
-async function framesKeepGrowing(page: Page): Promise<void> {
-  const before = await frames(page);
-  await page.waitForFunction(
-    ([sel, n]: [string, number]) => ((globalThis as unknown as InPage).document.querySelector(sel)?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > n,
-    [VIDEO, before] as [string, number],
-    { timeout: 20_000 },
-  );
-}
-
-/** "Plays": time advances past a second, a picture has a size, frames are decoded, no error. */
-async function expectPlaying(page: Page): Promise<void> {
-  const video = page.locator(VIDEO);
-  await video.waitFor();
-  await video.evaluate((v: VideoLike) => {
-    v.muted = true;
-    return v.play();
-  });
-  await page.waitForFunction(
-    (sel: string) => {
-      const v = (globalThis as unknown as InPage).document.querySelector(sel);
-      return !!v && v.currentTime > 1 && v.videoWidth > 0 && v.error === null;
-    },
-    VIDEO,
-    { timeout: 30_000 },
-  );
-  await framesKeepGrowing(page);
-  expect(await video.evaluate((v: VideoLike) => v.error)).toBeNull();
-}
 
 /** Hovers the scrub bar at a fraction (the sprite preview shows that moment's tile), then clicks there. */
 async function scrubTo(page: Page, fraction: number, shot?: string): Promise<number> {
@@ -152,7 +111,7 @@ async function reviewerJourney(lang: 'zh' | 'en'): Promise<void> {
     expect(await textOf(page, '[data-testid=export-case]')).toBe(words.export);
     expect(await textOf(page, '[data-testid=recording-sha256]')).toBe(sha[firstId]);
 
-    await expectPlaying(page);
+    await expectPlaying(page, VIDEO);
     await top(page);
     await screenshot(page, lang === 'zh' ? 'case-page' : 'case-page-en');
 
@@ -161,7 +120,7 @@ async function reviewerJourney(lang: 'zh' | 'en'): Promise<void> {
     const at = await page.locator(VIDEO).evaluate((v: VideoLike) => v.currentTime);
     expect(at).toBeGreaterThanOrEqual(target - 0.5);
     expect(at).toBeLessThan(target + 3);
-    await framesKeepGrowing(page);
+    await framesKeepGrowing(page, VIDEO);
     expect(await page.locator(VIDEO).evaluate((v: VideoLike) => v.error)).toBeNull();
 
     // The export: originals and a manifest with both recordings' SHA-256.
@@ -240,7 +199,7 @@ test('an officer watches their own recording without custody or evidence actions
   try {
     const own = scenario.recordingIds[0]!;
     await logIn(page, sys.base, 'zhangsan', `/recordings/${own}`);
-    await expectPlaying(page);
+    await expectPlaying(page, VIDEO);
     expect(await textOf(page, '[data-testid=recording-sha256]')).toBe(sha[own]);
     expect(await page.locator('[data-testid=download-original]').count()).toBe(1);
     for (const absent of ['custody-log', 'important', 'unlink', 'link-case-form']) expect(await page.locator(`[data-testid=${absent}]`).count()).toBe(0);
@@ -271,7 +230,7 @@ test('the recordings list filters by officer in the address; a recording’s pag
     await page.locator(VIDEO).waitFor();
     await page.locator('[data-testid=custody-row][data-action=ingest]').waitFor();
     expect(await page.locator('[data-testid=link-case-form]').count()).toBe(1);
-    await expectPlaying(page);
+    await expectPlaying(page, VIDEO);
     await top(page);
     await screenshot(page, 'recording-page');
   } finally {

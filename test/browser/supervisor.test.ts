@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { seedScenario } from './scenario';
 import { logIn, screenshot, startBrowserSystem, type BrowserSystem } from './support';
+import { expectPlaying } from './video';
 
 // The supervisor's journey (issue 7): the compliance dashboard, a spot check drawn from the form, its item
 // worked through with the footage playing beside the checklist, the bulletin issued and downloaded; a
@@ -36,16 +37,7 @@ const UUID = /\/spot-checks\/([0-9a-f-]{36})/;
 const text = (page: Page, selector: string) => page.locator(selector).first().innerText();
 
 const VIDEO = '[data-testid=item-player] video';
-// What the tests read of the page's <video> (these files compile without the DOM's types).
-interface VideoLike {
-  muted: boolean;
-  currentTime: number;
-  videoWidth: number;
-  error: unknown;
-  play(): Promise<void>;
-  getVideoPlaybackQuality(): { totalVideoFrames: number };
-}
-type InPage = { document: { querySelector(selector: string): VideoLike | null }; scrollTo(x: number, y: number): void };
+type InPage = { scrollTo(x: number, y: number): void };
 
 /** Back to the top before a full-page screenshot: the top bar and the player are sticky, and would show where the page was scrolled to. */
 const toTop = (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).scrollTo(0, 0));
@@ -122,22 +114,7 @@ test('the item: its footage plays beside the checklist, and the M1–M4 verdicts
   expect(await text(page, '[data-testid=finding-R1] .sc-finding-head .badge')).toBe('合格');
 
   // "Plays": time advances, frames are decoded, a picture has a size, no error.
-  const video = page.locator(VIDEO);
-  await video.waitFor();
-  await video.evaluate((v: VideoLike) => {
-    v.muted = true;
-    return v.play();
-  });
-  const playing = (sel: string) => {
-    const v = (globalThis as unknown as InPage).document.querySelector(sel);
-    return !!v && v.currentTime > 0.5 && v.videoWidth > 0 && v.error === null;
-  };
-  await page.waitForFunction(playing, VIDEO, { timeout: 30_000 });
-  const frames = await video.evaluate((v: VideoLike) => v.getVideoPlaybackQuality().totalVideoFrames);
-  const moreFrames = ([sel, before]: [string, number]) =>
-    ((globalThis as unknown as InPage).document.querySelector(sel)?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > before;
-  await page.waitForFunction(moreFrames, [VIDEO, frames] as [string, number]);
-  expect(await video.evaluate((v: VideoLike) => v.error)).toBeNull();
+  await expectPlaying(page, VIDEO, 0.5);
 
   // Nothing chosen: the form says so and sends nothing.
   await page.click('[data-testid=save-verdicts]');
