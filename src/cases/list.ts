@@ -60,7 +60,7 @@ export async function listCases(db: Db, filter: CaseFilter, reader: CaseReader):
                                  WHERE l.case_id = c.id AND o.badge_no = $4))
                 AND (($5::timestamptz IS NULL AND $6::timestamptz IS NULL)
                      OR EXISTS (SELECT 1 FROM case_activities ca
-                                 WHERE ca.case_id = c.id AND ($5::timestamptz IS NULL OR ca.ended_at >= $5) AND ($6::timestamptz IS NULL OR ca.started_at < $6)))
+                                 WHERE ca.case_id = c.id AND ($5::timestamptz IS NULL OR ca.ended_at > $5 OR ca.started_at >= $5) AND ($6::timestamptz IS NULL OR ca.started_at < $6)))
                 AND ($8::text IS NULL OR (coalesce(a.last, '-infinity'), c.case_no) < (coalesce($7::timestamptz, '-infinity'), $8))
               ORDER BY coalesce(a.last, '-infinity') DESC, c.case_no DESC
               LIMIT $9) p

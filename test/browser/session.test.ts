@@ -117,3 +117,26 @@ test('an address that is no page says so, inside the application', async () => {
     await close();
   }
 }, 60_000);
+
+test('a docking station account has no pages and is told so; a return address off this site is ignored', async () => {
+  const { page, close } = await sys.newSession();
+  try {
+    await logIn(page, sys.base, 'dock-01');
+    await page.waitForSelector('text=您的角色无权访问此页面');
+    expect(new URL(page.url()).pathname).toBe('/');
+  } finally {
+    await close();
+  }
+  const second = await sys.newSession();
+  try {
+    await second.page.goto(`${sys.base}/login?next=${encodeURIComponent('/\\evil.example/x')}`);
+    await second.page.fill('input[name=username]', 'rev-zf1');
+    await second.page.fill('input[name=password]', passwordOf('rev-zf1'));
+    await second.page.click('button[type=submit]');
+    await second.page.waitForSelector('[data-testid=whoami]');
+    expect(new URL(second.page.url()).origin).toBe(sys.base);
+    expect(new URL(second.page.url()).pathname).toBe('/cases');
+  } finally {
+    await second.close();
+  }
+}, 60_000);

@@ -157,6 +157,10 @@ describe('GET /api/cases', () => {
     expect(caseNos((await get('/api/cases?from=2026-04-02')).body)).toEqual(['zf2-2026-002']);
     expect(caseNos((await get('/api/cases?to=2026-03-02')).body)).toEqual(['ZF1-2026-001']);
     expect(caseNos((await get('/api/cases?from=2026-03-05&to=2026-03-10&badgeNo=200001')).body)).toEqual(['ZF2-2026-001']);
+    // Overlap is half-open: an activity that ends exactly when the period starts is not in it.
+    const at = (t: string) => encodeURIComponent(`2026-03-06T${t}+08:00`);
+    expect(caseNos((await get(`/api/cases?from=${at('10:20:00')}&to=${at('23:00:00')}`)).body)).toEqual([]);
+    expect(caseNos((await get(`/api/cases?from=${at('10:19:59')}&to=${at('23:00:00')}`)).body)).toEqual(['ZF1-2026-002']);
     // A period that ends before it starts holds nothing.
     expect(await get('/api/cases?from=2026-03-10&to=2026-03-01').then((r) => [r.status, r.body.items])).toEqual([200, []]);
   });

@@ -18,6 +18,17 @@ function loginPath(expired: boolean): string {
   return `/login${s ? `?${s}` : ''}`;
 }
 
+/** The page to return to after login: a path of this site only (`/\other.host` parses as another origin). */
+function sameSitePath(next: string | null): string | null {
+  if (!next) return null;
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search : null;
+  } catch {
+    return null;
+  }
+}
+
 export function App() {
   const [session, setSession] = useState<SessionState>({ status: 'checking' });
   const [, setLangTick] = useState(0);
@@ -56,14 +67,14 @@ export function App() {
         onLogin={(user) => {
           setSession({ status: 'in', user });
           const next = query.get('next');
-          navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : HOME[user.role], true);
+          navigate(sameSitePath(next) ?? HOME[user.role], true);
         }}
       />
     );
   }
 
   const { user } = session;
-  if (path === '/' || path === '/login') {
+  if ((path === '/' || path === '/login') && HOME[user.role] !== path) {
     navigate(HOME[user.role], true);
     return <Loading />;
   }
@@ -77,7 +88,8 @@ export function App() {
     }
   };
 
-  let content = <p class="msg msg-error">{t('page.notFound')}</p>;
+  // Station and integration accounts have no pages: they use the API (HOME sends them to '/').
+  let content = <p class="msg msg-error">{t(path === '/' ? 'page.forbidden' : 'page.notFound')}</p>;
   for (const route of ROUTES) {
     const params = matchPath(route.pattern, path);
     if (!params) continue;

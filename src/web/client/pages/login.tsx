@@ -17,10 +17,12 @@ export function LoginPage({ expired, onLogin, onSwitchLang }: { expired: boolean
       return;
     }
     setMissing(false);
-    const out = await action.run(() => api.post<{ user: SessionUser }>('/api/auth/login', { username: username.trim(), password }));
-    if (!out) return;
     // /me carries the badge number the login answer leaves out.
-    onLogin(await api.get<SessionUser>('/api/auth/me'));
+    const user = await action.run(async () => {
+      await api.post('/api/auth/login', { username: username.trim(), password });
+      return api.get<SessionUser>('/api/auth/me');
+    });
+    if (user) onLogin(user);
   };
 
   const failed = action.error instanceof ApiError && action.error.status === 401 ? t('login.failed') : null;
