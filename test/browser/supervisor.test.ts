@@ -216,6 +216,8 @@ test('a supervisor of another unit does not see the check, nor open it by its ad
     expect(await page.locator(`[data-testid=check-${checkId}]`).count()).toBe(0);
     await page.goto(`${sys.base}/spot-checks/${checkId}`);
     await page.waitForSelector('[role=alert]');
+    // The API's English detail comes with what it means in the reader's language.
+    expect(await page.textContent('[role=alert]')).toMatch(/^(无权访问|未找到或已删除)：/);
     expect(await page.locator('[data-testid=seed]').count()).toBe(0);
     await page.goto(`${sys.base}/bulletins`);
     await page.waitForSelector('.list-footer >> text=没有记录');

@@ -6,12 +6,24 @@ import { t, type MessageKey } from './i18n';
 // The building blocks every page uses: loading and error states, cursor lists, forms, buttons that show
 // progress. One of each, so every page behaves the same.
 
+function errorKind(status: number): MessageKey {
+  if (status === 400 || status === 422) return 'error.kind.input';
+  if (status === 403) return 'error.kind.scope';
+  if (status === 404 || status === 410) return 'error.kind.missing';
+  if (status === 409) return 'error.kind.conflict';
+  if (status === 503) return 'error.kind.unavailable';
+  return 'error.generic';
+}
+
 /** What a failed request means to the person in front of the screen (the API's detail names the field). */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 0) return t('error.network');
     if (err.status === 403 && err.code === 'forbidden') return t('error.forbidden');
-    return err.detail || `${t('error.generic')} (${err.status})`;
+    if (!err.detail) return `${t('error.generic')} (${err.status})`;
+    // The API's detail is English and names the exact thing at fault; the kind in front says it in the
+    // reader's language.
+    return t('error.withDetail', { kind: t(errorKind(err.status)), detail: err.detail });
   }
   return err instanceof Error ? err.message : String(err);
 }
