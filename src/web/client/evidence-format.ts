@@ -1,3 +1,5 @@
+import { UUID } from '../../directory/identifiers';
+
 // How the evidence pages write custody events and check what a reviewer types before it is sent. Pure (no
 // DOM, no messages): unit-tested in test/web/evidence-format.test.ts.
 
@@ -39,12 +41,8 @@ export function reasonProblem(reason: string): ReasonProblem {
   return r.length > REASON_MAX ? 'tooLong' : null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isRecordingId = (s: string): boolean => UUID.test(s.trim());
 
-/** The filter fields of the evidence lists as the API checks them (src/directory/identifiers.ts). */
-export const CODE = /^[A-Za-z0-9-]{1,32}$/;
-export const BADGE = /^[A-Za-z0-9-]{1,20}$/;
 
 /**
  * What to ask GET /api/recordings for when offering footage to link: each officer of each activity, over

@@ -5,6 +5,7 @@ import { t, type MessageKey } from './i18n';
 import { fitScale, fractionAlong, previewCentre, spriteTile, timeAtFraction, type SpriteGeometry } from './sprite';
 import { recordingApi, type RecordingDetail } from './evidence-types';
 import { NotPlayable } from './evidence-facts';
+import { isProcessing } from './officer-format';
 import { ErrorMessage, Loading, useAsync } from './ui';
 import './evidence.css';
 
@@ -19,7 +20,6 @@ const RECHECK_MS = 4000;
 const PREVIEW_MAX_WIDTH = 200;
 const KEY_STEP_S = 5;
 
-const inPipeline = (status: string) => status === 'received' || status === 'processing';
 
 /**
  * Plays a recording's proxy with a scrub bar that previews the sprite thumbnail under the pointer and seeks on
@@ -35,7 +35,7 @@ export function Player({ recordingId, recording }: PlayerProps) {
   const [attempt, setAttempt] = useState(0);
   const base = loaded.data?.id === recordingId ? loaded.data : undefined;
   const rec = polled?.id === recordingId ? polled : base;
-  const waiting = !!rec && inPipeline(rec.status) && !rec.playback?.proxy;
+  const waiting = !!rec && isProcessing(rec.status) && !rec.playback?.proxy;
   useEffect(() => {
     if (!waiting) return;
     const timer = setTimeout(

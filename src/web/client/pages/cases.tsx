@@ -3,14 +3,14 @@ import { t } from '../i18n';
 import { Link } from '../router';
 import type { PageProps } from '../routes';
 import { FilteredListPage, matching, type FilterField } from '../evidence-filter';
-import { BADGE } from '../evidence-format';
+import { BADGE_NO } from '../../../directory/identifiers';
 import { caseStatusLabel, kindLabel } from '../evidence-labels';
 import { casePath, type CaseSummary } from '../evidence-types';
 import '../evidence.css';
 
 const fields = (): FilterField[] => [
   { name: 'q', label: t('ev.cases.q'), placeholder: t('ev.cases.qHint') },
-  { name: 'badgeNo', label: t('common.badgeNo'), check: matching(BADGE, () => t('ev.err.badge')) },
+  { name: 'badgeNo', label: t('common.badgeNo'), check: matching(BADGE_NO, () => t('ev.err.badge')) },
   { name: 'from', label: t('common.from'), type: 'date' },
   { name: 'to', label: t('common.to'), type: 'date' },
 ];

@@ -6,17 +6,16 @@ import { Link } from '../router';
 import type { PageProps } from '../routes';
 import { StatusBadge } from '../ui';
 import { FilteredListPage, matching, type FilterField } from '../evidence-filter';
-import { BADGE, CODE } from '../evidence-format';
+import { BADGE_NO, RECORDER_SERIAL, UNIT_CODE } from '../../../directory/identifiers';
 import { casePath, recordingPath, type RecordingSummary } from '../evidence-types';
 import { progressPercent, RECORDING_STATUSES } from '../officer-format';
 import '../evidence.css';
 
 const fields = (): FilterField[] => {
-  const code = matching(CODE, () => t('ev.err.code'));
   return [
-    { name: 'badgeNo', label: t('common.badgeNo'), check: matching(BADGE, () => t('ev.err.badge')) },
-    { name: 'recorderSerial', label: t('ev.rec.recorder'), check: code },
-    { name: 'unitCode', label: t('common.unit'), check: code },
+    { name: 'badgeNo', label: t('common.badgeNo'), check: matching(BADGE_NO, () => t('ev.err.badge')) },
+    { name: 'recorderSerial', label: t('ev.rec.recorder'), check: matching(RECORDER_SERIAL, () => t('ev.err.code')) },
+    { name: 'unitCode', label: t('common.unit'), check: matching(UNIT_CODE, () => t('ev.err.code')) },
     { name: 'caseNo', label: t('ev.case.caseNo') },
     {
       name: 'status',

@@ -15,6 +15,7 @@ import { Button, ErrorMessage, Field, Loading, Notice, Page, useAction, useAsync
 import { BulletinLinks, localeName } from './bulletins';
 import { CheckStatus, sampleText, scopeText, SummaryText } from './spot-checks';
 import { singleLine, textProblem, type TextProblem } from '../compliance-text';
+import { REASON_MAX } from '../evidence-format';
 import '../compliance.css';
 
 // One spot check: what was drawn and how (the seed shown so anyone can redraw it), its items, and the selected
@@ -22,7 +23,6 @@ import '../compliance.css';
 
 // The API's limits on free text (src/http/routes/spot-checks.ts, bulletins.ts).
 const NOTE_MAX = 2000;
-const REASON_MAX = 500;
 const NUMBER_MAX = 64;
 
 const textError = (p: TextProblem, max: number) => (p === 'required' ? t('common.required') : p === 'tooLong' ? t('sc.text.tooLong', { max }) : t('sc.text.control'));
