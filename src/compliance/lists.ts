@@ -67,7 +67,7 @@ export async function listSpotChecks(db: Db, filter: ListFilter, user: SpotCheck
       WHERE s.id = ANY($1) AND ${shownItemSql('$2', '$3')}`,
     [ids, unit, user.username],
   );
-  const { rows: bulletins } = await db.query<BulletinRow>(`${BULLETIN_SELECT} WHERE s.id = ANY($1) AND ${coversSql('$2')} ORDER BY b.issued_at, b.id`, [ids, unit]);
+  const bulletins = await bulletinsOfChecks(db, ids, user);
   const summaries = new Map<string, Summary>(ids.map((id) => [id, summarize(items.filter((i) => i.id === id))]));
   return pageOf(
     rows,
@@ -77,11 +77,19 @@ export async function listSpotChecks(db: Db, filter: ListFilter, user: SpotCheck
       summary: summaries.get(r.id)!,
       bulletins: bulletins
         .filter((b) => b.spotCheckId === r.id)
-        .map(bulletinOut)
         .map(({ id, number, version, locale, issuedAt, current }) => ({ id, number, version, locale, issuedAt, current })),
     }),
     (last) => encodeCursor(last.openedAt, last.id),
   );
+}
+
+/** The bulletins of these checks the reader may read (those of checks covering their unit), oldest first. */
+export async function bulletinsOfChecks(db: Db, checkIds: string[], user: SpotCheckUser): Promise<BulletinSummary[]> {
+  const { rows } = await db.query<BulletinRow>(`${BULLETIN_SELECT} WHERE s.id = ANY($1) AND ${coversSql('$2')} ORDER BY b.issued_at, b.id`, [
+    checkIds,
+    scopeOf(user),
+  ]);
+  return rows.map(bulletinOut);
 }
 
 /** The bulletins a reader may read (those of checks covering their unit), newest first. */

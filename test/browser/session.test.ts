@@ -98,7 +98,11 @@ test('a session that ends under the user (expired or revoked) sends them to the 
     );
     // The next thing the page asks of the API is refused: the app goes to the login page and says why.
     await page.click('nav >> text=录像');
-    await page.waitForFunction(`location.pathname === '/login' && location.search === '?next=%2Frecordings&expired=1'`);
+    // A function, not a string: the page's CSP forbids evaluating strings.
+    await page.waitForFunction(() => {
+      const { pathname, search } = (globalThis as unknown as { location: { pathname: string; search: string } }).location;
+      return pathname === '/login' && search === '?next=%2Frecordings&expired=1';
+    });
     await page.waitForSelector('text=登录已过期，请重新登录');
     await logIn(page, sys.base, 'rev-zf1', '/recordings');
     expect(new URL(page.url()).pathname).toBe('/recordings');

@@ -231,6 +231,17 @@ describe('GET /api/spot-checks', () => {
     expect((await get('/api/spot-checks', tokens.officer)).status).toBe(403);
   });
 
+  test("a check's own page carries its bulletins, as the reader may read them", async () => {
+    const b = (await get(`/api/spot-checks/${checks.B}`)).body;
+    expect(b.bulletins.map((x: { id: string; current: boolean; spotCheckId: string }) => [x.id, x.current, x.spotCheckId])).toEqual([
+      [bulletins.b1, false, checks.B],
+      [bulletins.b2, true, checks.B],
+    ]);
+    expect((await get(`/api/spot-checks/${checks.C}`, tokens.supervisorZF1)).body.bulletins.map((x: { id: string }) => x.id)).toEqual([bulletins.b3]);
+    // rev-zf2 reads A for the items assigned to them; A covers ZF1 only, and has no bulletin anyway.
+    expect((await get(`/api/spot-checks/${checks.A}`, revZF2)).body.bulletins).toEqual([]);
+  });
+
   test('pages with a cursor', async () => {
     const { items, sizes } = await allPages('/api/spot-checks', 2);
     expect(sizes).toEqual([2, 1]);

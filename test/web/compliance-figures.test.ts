@@ -1,5 +1,5 @@
 import { lowestRate, sortOfficers, sumFigures, unitSeries, type Figures, type UnitMonth } from '../../src/web/client/compliance-figures';
-import { currentBulletinOf, footageLabels, mayHoldMore, mayRecordVerdicts, verdictsOf, type BulletinSummary, type Finding } from '../../src/web/client/compliance-spot-check';
+import { currentBulletinOf, footageLabels, mayRecordVerdicts, verdictsOf, type BulletinSummary, type Finding } from '../../src/web/client/compliance-spot-check';
 
 // What the dashboard and the spot-check page derive from the API's answers.
 
@@ -98,13 +98,5 @@ describe("a check's bulletins", () => {
   test('the current one is the one not replaced', () => {
     expect(currentBulletinOf('c1', [b('x', '2026-03-02T00:00:00Z', false), b('y', '2026-03-03T00:00:00Z'), b('z', '2026-03-04T00:00:00Z', true, 'c2')])?.id).toBe('y');
     expect(currentBulletinOf('c3', [b('x', '2026-03-02T00:00:00Z')])).toBeNull();
-  });
-
-  test('paging stops at bulletins issued before the check closed: none of its own can follow', () => {
-    const closedAt = '2026-03-01T00:00:00Z';
-    expect(mayHoldMore([b('x', '2026-03-02T00:00:00Z')], closedAt)).toBe(true);
-    expect(mayHoldMore([b('x', '2026-03-02T00:00:00Z'), b('y', '2026-02-27T00:00:00Z')], closedAt)).toBe(false);
-    expect(mayHoldMore([], closedAt)).toBe(false);
-    expect(mayHoldMore([b('x', '2026-03-02T00:00:00Z')], null)).toBe(false);
   });
 });

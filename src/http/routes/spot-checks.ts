@@ -5,6 +5,7 @@ import { abandonSpotCheck, openSpotCheck, recordVerdicts, SPOT_CHECK_STATUSES, s
 import { listSpotChecks } from '../../compliance/lists';
 import { ratioBasisPoints, SAMPLE_MODES } from '../../compliance/sampling';
 import { notFound } from '../../errors';
+import { bulletinsOfChecks } from '../../compliance/lists';
 import type { RouteTable } from '../route-table';
 import { pageQuery, parse, text, unitCode, username } from '../validate';
 import { UUID } from '../../directory/identifiers';
@@ -84,7 +85,9 @@ export function spotCheckRoutes(routes: RouteTable, ctx: Context): void {
   });
 
   routes.add('get', '/api/spot-checks/:id', 'spotchecks.read', async (req, res) => {
-    res.json(await spotCheckFor(pool, checkId(req), actor(req)));
+    const check = await spotCheckFor(pool, checkId(req), actor(req));
+    // Its bulletins too (those the reader may read), so the check's page needs nothing else.
+    res.json({ ...check, bulletins: await bulletinsOfChecks(pool, [check.id], actor(req)) });
   });
 
   routes.add('patch', '/api/spot-checks/:id/items/:itemId', 'verdicts.record', async (req, res) => {

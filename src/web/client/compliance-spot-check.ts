@@ -62,6 +62,8 @@ export interface SpotCheck extends SpotCheckHead {
   draws: number;
   items: SpotCheckItem[];
   hiddenItems?: number;
+  /** Its bulletins the reader may read, oldest first. */
+  bulletins: BulletinSummary[];
 }
 
 export interface BulletinSummary {
@@ -143,9 +145,3 @@ export function footageLabels(item: Pick<SpotCheckItem, 'recordingIds' | 'findin
 export const currentBulletinOf = (spotCheckId: string, bulletins: BulletinSummary[]) =>
   bulletins.find((b) => b.spotCheckId === spotCheckId && b.current) ?? null;
 
-/**
- * Whether a page of bulletins (newest first) may still hold one of a check closed at `closedAt`: a bulletin
- * is issued from a complete check only, so once the page reaches bulletins issued before it closed, none follow.
- */
-export const mayHoldMore = (page: BulletinSummary[], closedAt: string | null) =>
-  closedAt !== null && page.length > 0 && Date.parse(page[page.length - 1]!.issuedAt) >= Date.parse(closedAt);

@@ -2,7 +2,7 @@ import { useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { describeFinding } from '../compliance-evidence';
 import {
-  currentBulletinOf, footageLabels, MANUAL, mayHoldMore, mayRecordVerdicts, RULES, verdictsOf,
+  currentBulletinOf, footageLabels, MANUAL, mayRecordVerdicts, RULES, verdictsOf,
   type BulletinSummary, type ManualCode, type Result, type SpotCheck, type SpotCheckItem, type Verdict,
 } from '../compliance-spot-check';
 import { dateTime, time } from '../format';
@@ -63,7 +63,7 @@ export function SpotCheckPage({ params, query }: PageProps) {
           <div class="card muted sc-pick">{itemId ? t('sc.item.notFound') : data.items.length ? t('sc.item.pick') : t('sc.item.none')}</div>
         )}
       </div>
-      <BulletinSection check={data} />
+      <BulletinSection check={data} onIssued={check.reload} />
       <AbandonSection check={data} onDone={check.reload} />
     </Page>
   );
@@ -381,33 +381,17 @@ function Verdicts({ check, item, onSaved }: { check: SpotCheck; item: SpotCheckI
   );
 }
 
-/** The check's bulletins: issued from a complete check only, so none exist before it closed (see mayHoldMore). */
-async function bulletinsOf(check: Pick<SpotCheck, 'id' | 'closedAt' | 'status'>): Promise<BulletinSummary[]> {
-  if (check.status !== 'complete') return [];
-  const out: BulletinSummary[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await api.get<{ items: BulletinSummary[]; nextCursor: string | null }>('/api/bulletins', { limit: 100, cursor });
-    out.push(...page.items.filter((b) => b.spotCheckId === check.id));
-    if (!page.nextCursor || !mayHoldMore(page.items, check.closedAt)) return out;
-    cursor = page.nextCursor;
-  }
-}
-
-function BulletinSection({ check }: { check: SpotCheck }) {
+function BulletinSection({ check, onIssued }: { check: SpotCheck; onIssued(): void }) {
   const user = useUser();
-  const bulletins = useAsync(() => bulletinsOf(check), [check.id, check.status]);
   if (check.status === 'abandoned') return null;
-  const current = currentBulletinOf(check.id, bulletins.data ?? []);
+  const current = currentBulletinOf(check.id, check.bulletins);
   return (
     <section class="card" data-testid="bulletin-section">
       <h2>{t('sc.bulletin.title')}</h2>
       {check.status !== 'complete' ? <p class="muted">{t('sc.bulletin.notComplete')}</p> : null}
-      <ErrorMessage error={bulletins.error} />
-      {bulletins.loading && !bulletins.data ? <Loading /> : null}
-      {(bulletins.data ?? []).length ? (
+      {check.bulletins.length ? (
         <ul class="sc-bulletins">
-          {bulletins.data!.map((b) => (
+          {check.bulletins.map((b) => (
             <li key={b.id} class={b.current ? '' : 'muted'}>
               <strong>{b.number}</strong> v{b.version} · {localeName(b.locale)} · {b.issuedBy} · {dateTime(b.issuedAt)}{' '}
               {b.current ? <span class="badge badge-pass">{t('bul.current')}</span> : <span class="badge">{t('bul.replaced')}</span>} <BulletinLinks id={b.id} />
@@ -415,9 +399,7 @@ function BulletinSection({ check }: { check: SpotCheck }) {
           ))}
         </ul>
       ) : null}
-      {check.status === 'complete' && can.openSpotChecks(user.role) && bulletins.data ? (
-        <IssueBulletin check={check} current={current} onIssued={bulletins.reload} />
-      ) : null}
+      {check.status === 'complete' && can.openSpotChecks(user.role) ? <IssueBulletin check={check} current={current} onIssued={onIssued} /> : null}
     </section>
   );
 }
