@@ -77,7 +77,19 @@ export const settings = z.object({
   SESSION_TTL_HOURS: int(1, 24 * 30).default(12).describe('browser login sessions expire after this many hours'),
   SESSION_COOKIE_SECURE: bool.default(false).describe('mark the session cookie Secure (set true behind HTTPS)'),
   PASSWORD_MIN_LENGTH: int(8, 128).default(10).describe('shortest password accepted'),
+  LOGIN_MAX_FAILURES: int(1, 1000).default(5).describe('failed logins to one account within LOGIN_FAILURE_WINDOW_MIN before its logins are refused (429) until the window passes'),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: int(1, 100_000).default(20).describe('failed logins from one client address within LOGIN_FAILURE_WINDOW_MIN before its logins are refused (429)'),
+  LOGIN_FAILURE_WINDOW_MIN: int(1, 24 * 60).default(15).describe('the window of the two login limits, in minutes'),
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected comma-separated origins such as https://review.example.gov')))
+    .default([])
+    .describe('other web origins allowed to call the API from a browser, comma-separated (default: none, same origin only)'),
   UPLOAD_MAX_BYTES: int(1, 1024 * GiB).default(8 * GiB).describe('largest footage file accepted'),
+  UPLOAD_ABANDONED_HOURS: int(1, 24 * 90)
+    .default(24)
+    .describe('a resumable (tus) or S3 multipart upload untouched this long is abandoned: the sweeper deletes its bytes'),
   OUTBOX_POLL_MS: int(50, 60_000).default(500).describe('how often the outbox relay looks for new jobs'),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000).describe('grace period for in-flight work on SIGTERM'),
   WORK_DIR: z.string().min(1).optional().describe('temporary files of media jobs (default: DATA_DIR/work)'),
@@ -123,6 +135,7 @@ export const settings = z.object({
     .default('04:00')
     .describe('when the daily integrity audit re-hashes originals from the store (HH:MM in BUREAU_TZ), or off'),
   INTEGRITY_AUDIT_BATCH: int(1, 10_000_000).default(2000).describe('how many recordings one integrity audit run re-hashes (never audited first, then the longest unaudited)'),
+  INTEGRITY_AUDIT_CYCLE_DAYS: int(1, 3660).default(90).describe('every stored original is re-hashed at least once in this many days (each daily run takes its share)'),
 });
 
 export type Settings = z.output<typeof settings>;
@@ -150,8 +163,16 @@ export interface Config {
         partConcurrency: number;
       };
   dataDir: string;
-  auth: { sessionTtlMs: number; cookieSecure: boolean; passwordMinLength: number };
-  upload: { maxBytes: number };
+  auth: {
+    sessionTtlMs: number;
+    cookieSecure: boolean;
+    passwordMinLength: number;
+    /** Failed logins allowed per account and per client address within windowMs. */
+    loginThrottle: { maxPerAccount: number; maxPerAddress: number; windowMs: number };
+  };
+  /** Browser origins besides the API's own that may call it (CORS); empty: same origin only. */
+  corsOrigins: string[];
+  upload: { maxBytes: number; abandonedAfterMs: number };
   outboxPollMs: number;
   shutdownTimeoutMs: number;
   media: MediaConfig;
@@ -166,8 +187,10 @@ export interface Config {
 export interface IntegrityConfig {
   /** When the daily audit starts, `HH:MM` in the bureau's zone; null when it is off. */
   runAt: string | null;
-  /** Recordings re-hashed per run. */
+  /** Most recordings re-hashed per run. */
   batch: number;
+  /** Every original is due again within this many days: a run takes its share of them. */
+  cycleDays: number;
 }
 
 export interface RetentionConfig extends RetentionPolicy {
@@ -252,8 +275,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionTtlMs: s.SESSION_TTL_HOURS * 3600_000,
       cookieSecure: s.SESSION_COOKIE_SECURE,
       passwordMinLength: s.PASSWORD_MIN_LENGTH,
+      loginThrottle: {
+        maxPerAccount: s.LOGIN_MAX_FAILURES,
+        maxPerAddress: s.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowMs: s.LOGIN_FAILURE_WINDOW_MIN * 60_000,
+      },
     },
-    upload: { maxBytes: s.UPLOAD_MAX_BYTES },
+    corsOrigins: s.CORS_ORIGINS,
+    upload: { maxBytes: s.UPLOAD_MAX_BYTES, abandonedAfterMs: s.UPLOAD_ABANDONED_HOURS * 3600_000 },
     outboxPollMs: s.OUTBOX_POLL_MS,
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
     media: {
@@ -284,6 +313,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       closedCaseMonths: s.RETENTION_CLOSED_CASE_MONTHS,
       runAt: s.RETENTION_RUN_AT === 'off' ? null : s.RETENTION_RUN_AT,
     },
-    integrity: { runAt: s.INTEGRITY_AUDIT_AT === 'off' ? null : s.INTEGRITY_AUDIT_AT, batch: s.INTEGRITY_AUDIT_BATCH },
+    integrity: {
+      runAt: s.INTEGRITY_AUDIT_AT === 'off' ? null : s.INTEGRITY_AUDIT_AT,
+      batch: s.INTEGRITY_AUDIT_BATCH,
+      cycleDays: s.INTEGRITY_AUDIT_CYCLE_DAYS,
+    },
   };
 }

@@ -147,7 +147,7 @@ test('the integrity job: scheduled daily at INTEGRITY_AUDIT_AT in the bureau zon
     }
   };
   try {
-    const on = startWorkerRole({ ...env.ctx, config: { ...env.config, integrity: { runAt: '04:15', batch: 1 } } });
+    const on = startWorkerRole({ ...env.ctx, config: { ...env.config, integrity: { runAt: '04:15', batch: 1, cycleDays: 90 } } });
     try {
       const scheduled = await until(() => queue.getJobSchedulers(), (s) => s.length > 0);
       expect(scheduled).toEqual([expect.objectContaining({ key: 'daily-integrity', pattern: '15 4 * * *', tz: 'Asia/Shanghai' })]);
