@@ -203,7 +203,9 @@ redis_start() {
   fi
   mkdir -p "$REDIS_DIR" "$(dirname "$REDIS_LOG")"
   say "starting Redis on $LOOPBACK:$REDIS_PORT (data dir $REDIS_DIR, log $REDIS_LOG)"
-  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
+  # Append-only file on, as in docker-compose.yml: a job already relayed from the outbox lives only in Redis,
+  # and a Redis restarted without it would forget the job (test/faults/redis-outage.test.ts).
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly yes --appendfsync everysec \
     --dir "$REDIS_DIR" --logfile "$REDIS_LOG" ||
     die "redis-server failed to start (see $REDIS_LOG)"
   wait_for redis_answers ||

@@ -12,6 +12,10 @@ export function createPool(url: string, max: number, onError: (err: Error) => vo
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
   // An idle client that loses its server emits here; without a listener it would crash the process.
   pool.on('error', onError);
+  // A client checked out (a transaction) has no pool listener while it is out: when the server goes away
+  // (a restart ends every session) it would emit an unhandled 'error' and end the process. The query in
+  // flight fails with the error anyway, a later one with "not queryable", and release() drops the client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

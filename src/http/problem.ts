@@ -15,6 +15,7 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -78,8 +79,11 @@ function isDatabaseDown(err: unknown): boolean {
   const message = String((err as Error)?.message ?? '');
   return (
     code === 'ECONNREFUSED' ||
-    code === '57P01' || // admin_shutdown
-    code === '57P03' || // cannot_connect_now
-    /Connection terminated|timeout exceeded when trying to connect/i.test(message)
+    code === 'ECONNRESET' || // the server's host went away under an open connection
+    code === '57P01' || // admin_shutdown (pg_ctl stop -m fast, or -m immediate when the message gets out)
+    code === '57P02' || // crash_shutdown: another server process crashed, every session is ended
+    code === '57P03' || // cannot_connect_now (starting up, shutting down, in recovery)
+    (typeof code === 'string' && code.startsWith('08')) || // connection exceptions
+    /Connection terminated|timeout exceeded when trying to connect|not queryable/i.test(message)
   );
 }

@@ -38,6 +38,9 @@ export function createQueues(redisUrl: string, prefix: string, logger: Logger): 
   };
 }
 
+/** How long a relay waits for the queues' first connection to Redis before it tries again later. */
+const READY_WAIT_MS = 2000;
+
 /**
  * Moves outbox rows to BullMQ. Several relays may run (one per worker process): SKIP LOCKED hands each
  * row to one of them, and a row relayed twice after a crash is harmless because its job id is fixed.
@@ -123,6 +126,11 @@ export class OutboxRelay {
   }
 
   private async relayBatch(): Promise<number> {
+    await this.queuesReady();
+    // Redis can go away mid-batch: the rows already added are marked even so. Relayed again, a `replace`
+    // row would remove its job, done by then, and run the work a second time.
+    const added: number[] = [];
+    let failure: unknown;
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -133,17 +141,41 @@ export class OutboxRelay {
       );
       for (const row of rows) {
         const queue = this.queues[row.job_name];
-        if (row.replace) await removeFinished(queue, row.job_id);
-        await queue.add(row.job_name, row.payload, { ...JOB_OPTIONS[row.job_name], jobId: row.job_id });
+        try {
+          if (row.replace) await removeFinished(queue, row.job_id);
+          await queue.add(row.job_name, row.payload, { ...JOB_OPTIONS[row.job_name], jobId: row.job_id });
+        } catch (err) {
+          failure = err;
+          break;
+        }
+        added.push(row.id);
       }
-      if (rows.length) await client.query('UPDATE outbox SET relayed_at = now() WHERE id = ANY($1)', [rows.map((r) => r.id)]);
+      if (added.length) await client.query('UPDATE outbox SET relayed_at = now() WHERE id = ANY($1)', [added]);
       await client.query('COMMIT');
-      return rows.length;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
+    }
+    if (failure) throw failure;
+    return added.length;
+  }
+
+  /**
+   * Fails unless the queues have reached Redis. Until their first connection BullMQ waits for one without
+   * limit, so a relay started while Redis is down would hold its rows locked, in an open transaction, for
+   * as long as the outage lasts (and a shutdown would wait for it). Once connected, a command fails at once.
+   */
+  private async queuesReady(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis not reachable within ${READY_WAIT_MS} ms`)), READY_WAIT_MS);
+    });
+    try {
+      await Promise.race([Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady())), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
