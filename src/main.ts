@@ -4,6 +4,7 @@ import { createContext, closeContext, type Context } from './context';
 import { createApp, type App } from './http/app';
 import { createLogger } from './logger';
 import { startWorkerRole, type WorkerRole } from '../workers/worker';
+import { startUploadSweeper, type UploadSweeper } from './ingest/upload-sweeper';
 
 type Role = 'api' | 'worker' | 'all';
 
@@ -45,10 +46,14 @@ async function main(): Promise<void> {
   let server: Server | undefined;
   let web: App | undefined;
   let worker: WorkerRole | undefined;
+  let sweeper: UploadSweeper | undefined;
   if (role !== 'worker') {
     web = createApp(ctx);
     server = await listen(ctx, web);
     logger.info({ port: config.port, host: config.host, storage: config.storage.driver }, 'api listening');
+    // tus bytes wait in this process's data folder, so the API role sweeps them; the store's leftovers too,
+    // unless the worker role in this same process already does.
+    sweeper = startUploadSweeper(ctx, { tus: true, store: role === 'api' });
   }
   if (role !== 'api') worker = startWorkerRole(ctx);
 
@@ -64,7 +69,7 @@ async function main(): Promise<void> {
     timer.unref();
     try {
       // Uploads in flight and jobs in progress wind down side by side.
-      await Promise.all([server && closeServer(server), worker?.close()]);
+      await Promise.all([server && closeServer(server), worker?.close(), sweeper?.stop()]);
       await web?.close();
       await closeContext(ctx);
       logger.info('shutdown complete');

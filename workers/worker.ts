@@ -4,8 +4,7 @@ import type { Context } from '../src/context';
 import { bullConnection } from '../src/queue/connection';
 import { JOB_NAMES, JOB_OPTIONS, type HandledJob } from '../src/queue/jobs';
 import { createQueues, OutboxRelay } from '../src/queue/outbox';
-import { sweepAbandonedMultipart } from '../src/ingest/multipart-registry';
-import { FilesystemStore } from '../storage/filesystem-store';
+import { sweepAbandonedUploads } from '../src/ingest/upload-sweeper';
 import { assertHandlerMap, handlers as defaultHandlers, onFinalFailure, type HandlerMap } from './handlers';
 import { sweepWorkDirs, type JobRun } from './media-job';
 
@@ -74,11 +73,10 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
   relay.start();
   scheduleDaily(producer.queues.retention, 'retention', config.retention.runAt, config.bureauTz, logger);
   scheduleDaily(producer.queues.integrity, 'integrity', config.integrity.runAt, config.bureauTz, logger);
-  // An upload older than a day is no longer in progress anywhere: its process died with it.
   const sweep = () => {
-    void sweepAbandonedMultipart(ctx.pool, ctx.store, logger, 24 * 3600_000).catch((err) => logger.warn({ err }, 'multipart sweep failed'));
-    // Temp files of puts cut short by a crash (the filesystem store; S3 has the multipart sweep above).
-    if (ctx.store instanceof FilesystemStore) void ctx.store.sweepIncoming(24 * 3600_000).catch((err) => logger.warn({ err }, 'temp file sweep failed'));
+    // What a killed worker left in the store (its proxies' multipart uploads, temp files); tus uploads are the
+    // API role's to sweep: their bytes are in its data folder, which a worker on another machine does not see.
+    void sweepAbandonedUploads(ctx, { tus: false, store: true });
     void sweepWorkDirs(media.workDir, logger).catch((err) => logger.warn({ err }, 'work directory sweep failed'));
   };
   sweep();

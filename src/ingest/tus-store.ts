@@ -57,8 +57,29 @@ export async function deleteUpload(db: Db, id: string): Promise<void> {
   await db.query('DELETE FROM tus_uploads WHERE id = $1', [id]);
 }
 
-/** Where an upload's bytes wait: a folder every API process must share for a resume to cross processes. */
-export const uploadPath = (dataDir: string, id: string): string => path.join(dataDir, 'uploads', id);
+/** Uploads untouched for `olderThanMs`, in progress or finished: either way their client has gone. */
+export async function staleUploadIds(db: Db, olderThanMs: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(`SELECT id FROM tus_uploads WHERE updated_at < now() - $1 * interval '1 millisecond'`, [olderThanMs]);
+  return rows.map((r) => r.id);
+}
+
+/** Deletes the upload if it is still untouched for `olderThanMs` (a PATCH may have moved it meanwhile); true when deleted. */
+export async function deleteIfStale(db: Db, id: string, olderThanMs: number): Promise<boolean> {
+  const { rowCount } = await db.query(`DELETE FROM tus_uploads WHERE id = $1 AND updated_at < now() - $2 * interval '1 millisecond'`, [id, olderThanMs]);
+  return rowCount === 1;
+}
+
+/** Which of `ids` have a row. */
+export async function existingUploadIds(db: Db, ids: string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM tus_uploads WHERE id = ANY($1::uuid[])', [ids]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The folder of the uploads' bytes: every API process must share it for a resume to cross processes. */
+export const uploadsDir = (dataDir: string): string => path.join(dataDir, 'uploads');
+
+/** Where an upload's bytes wait. */
+export const uploadPath = (dataDir: string, id: string): string => path.join(uploadsDir(dataDir), id);
 
 export async function createDataFile(file: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
