@@ -7,6 +7,7 @@ import type { Context } from '../context';
 import { AppError } from '../errors';
 import { createQueues } from '../queue/outbox';
 import { authenticate } from './auth';
+import { queueBoardCsp } from './security';
 
 const QUEUE_BOARD_PATH = '/admin/queues';
 
@@ -106,7 +107,7 @@ export function mountQueueBoard(app: Express, ctx: Context): { close(): Promise<
     next();
   };
 
-  app.use(QUEUE_BOARD_PATH, authenticate(ctx.pool, ctx.config.auth.cookieSecure), adminOnly, csrfGuard, openQueues, boardApp);
+  app.use(QUEUE_BOARD_PATH, queueBoardCsp, authenticate(ctx.pool, ctx.config.auth.cookieSecure), adminOnly, csrfGuard, openQueues, boardApp);
 
   return {
     async close() {

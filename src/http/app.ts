@@ -5,6 +5,7 @@ import { mountQueueBoard } from './admin-queues';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './problem';
 import { RouteTable } from './route-table';
+import { httpSecurity } from './security';
 import { authRoutes } from './routes/auth';
 import { bulletinRoutes } from './routes/bulletins';
 import { caseRoutes } from './routes/cases';
@@ -41,6 +42,8 @@ export function createApp(ctx: Context): App {
     }),
   );
 
+  // Security headers and the CORS/cross-origin guard come before anything can answer.
+  app.use(httpSecurity({ https: ctx.config.auth.cookieSecure, corsOrigins: ctx.config.corsOrigins }));
   healthRoutes(app, ctx);
 
   const api = express.Router();

@@ -2,22 +2,10 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import { notFoundHandler, sendProblem } from '../http/problem';
+import { webUiCsp } from '../http/security';
 import { webAssetsDir } from './assets';
 
-// Everything the page needs comes from this server: no CDN, no web font (the browser's own CJK font is used).
-const CSP = [
-  "default-src 'self'",
-  "img-src 'self' data: blob:",
-  "media-src 'self' blob:",
-  // Preact sets the scrubber's sprite offsets as style properties.
-  "style-src 'self' 'unsafe-inline'",
-  "script-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join('; ');
+// The page's security headers, its CSP included, are set with the rest in src/http/security.ts.
 
 const escapeAttr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
@@ -62,11 +50,10 @@ export function mountWebUi(app: Express, opts: { bureauTz: string; dir?: string 
       sendProblem(res, 503, 'web_ui_not_built', 'the web UI is not built: run `npm run build`');
       return;
     }
-    res.setHeader('Content-Security-Policy', CSP);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'same-origin');
-    res.setHeader('Cache-Control', 'no-cache');
-    res.type('html').send(indexHtml(opts.bureauTz, version()));
+    webUiCsp(req, res, () => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.type('html').send(indexHtml(opts.bureauTz, version()));
+    });
   };
   app.use(page);
   app.use(notFoundHandler);
