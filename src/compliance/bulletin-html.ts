@@ -74,7 +74,7 @@ export function bulletinHtml(content: BulletinContent): string {
     .join('');
 
   return `<!DOCTYPE html>
-<html lang="${content.locale}">
+<html lang="${esc(content.locale)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

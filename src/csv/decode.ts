@@ -14,6 +14,12 @@ export function decodeCsv(bytes: Uint8Array): string {
   }
 }
 
+/**
+ * The longest row taken, in characters. Import rows are a few hundred characters; a line of megabytes is not
+ * a row of either spreadsheet, and is refused when it is met rather than after being read whole.
+ */
+export const MAX_CSV_RECORD_CHARS = 64 * 1024;
+
 export interface CsvRow {
   /** Line in the file where the row starts (the header is line 1). */
   line: number;
@@ -35,6 +41,7 @@ export function parseCsv(text: string, required: readonly string[], maxRows: num
       skip_records_with_empty_values: true,
       relax_column_count: true,
       trim: true,
+      max_record_size: MAX_CSV_RECORD_CHARS,
     }) as unknown as typeof records;
   } catch (err) {
     throw badRequest('malformed_csv', `the CSV cannot be read: ${(err as Error).message}`);

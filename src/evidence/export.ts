@@ -44,9 +44,33 @@ const mismatch = (source: Source, actual: IntegrityMismatch['actual']) =>
   new IntegrityMismatch(source.recordingId, { sha256: source.sha256, size: source.size }, actual);
 
 const compact = (isoTime: string) => isoTime.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-// A recorder's file name as docked, made safe as one path segment on every unzip tool (no separators,
-// no reserved characters, no leading dots).
-const safeName = (name: string) => name.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'original';
+// An unzip tool writes each segment as one file name, and file systems allow 255 bytes (UTF-8 on Linux and
+// macOS): a long Chinese name cut at 120 characters would still be 360. The label is cut in bytes, at a
+// character boundary, keeping its extension; with the prefix (time, id) a segment stays under 210 bytes.
+const MAX_LABEL_BYTES = 150;
+
+function cutUtf8(text: string, maxBytes: number): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > maxBytes) break;
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * A recorder's file name as docked, made safe as one path segment on every unzip tool: no separators, no
+ * reserved or invisible characters (C0, DEL, C1, bidi and other format characters, line separators), no
+ * leading dots, at most MAX_LABEL_BYTES bytes.
+ */
+function safeName(name: string): string {
+  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\p{Cf}\u2028\u2029/\\:*?"<>|]/gu, '_').replace(/^\.+/, '_');
+  if (Buffer.byteLength(clean) <= MAX_LABEL_BYTES) return clean || 'original';
+  const ext = /\.[A-Za-z0-9]{1,5}$/.exec(clean)?.[0] ?? '';
+  return cutUtf8(clean.slice(0, clean.length - ext.length), MAX_LABEL_BYTES - ext.length) + ext;
+}
 
 /**
  * `originals/<badgeNo>/<startedAt, UTC, compact>_<id, first 8>_<file name>`: one folder per officer, files in

@@ -88,6 +88,11 @@ const MULTER_CODES: Record<string, [number, string, string]> = {
   MISSING_FIELD_NAME: [400, 'invalid_field', 'a part has no name'],
 };
 
+// What busboy throws or emits about a request it cannot read (lib/index.js, lib/types/multipart.js), and what
+// multer says of one the client abandoned.
+const BUSBOY_REFUSALS =
+  /^(Unexpected end of (form|file)|Malformed (part header|content type)|Missing (boundary|Content-Type)|Multipart: Boundary not found|Unsupported content type|Unexpected end of multipart data|Request (aborted|closed))/i;
+
 /** Runs multer for one request; resolves when every part is handled. */
 export function parseIngestForm(ctx: Context): (req: Request, res: Response, state: IngestState) => Promise<void> {
   const upload: RequestHandler = multer({
@@ -111,9 +116,10 @@ export function parseIngestForm(ctx: Context): (req: Request, res: Response, sta
           const [status, code, detail] = MULTER_CODES[err.code] ?? [400, 'malformed_multipart', err.message];
           return reject(new AppError(status, code, detail, err.field));
         }
-        // busboy's own complaints about the body (a broken boundary, a cut-off form) are the client's fault,
-        // and so is a request the client abandoned (nobody is left to read the answer).
-        if (err instanceof Error && /^(Unexpected end of form|Malformed part header|Missing boundary|Unexpected end of multipart data|Request aborted)/i.test(err.message)) {
+        // busboy's own complaints about the body (a broken boundary, a cut-off form) and about the content type
+        // it is told (no boundary, unparseable parameters) are the client's fault, and so is a request the
+        // client abandoned (nobody is left to read the answer).
+        if (err instanceof Error && BUSBOY_REFUSALS.test(err.message)) {
           return reject(new AppError(400, 'malformed_multipart', `the form cannot be read: ${err.message}`));
         }
         reject(err);

@@ -1,3 +1,4 @@
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { decodeCsv } from '../csv/decode';
@@ -16,8 +17,18 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'bo
     throw new AppError(400, 'unknown_field', `unknown field ${issue.keys.join(', ')}`, issue.keys[0]);
   }
   const field = issue.path.join('.') || undefined;
-  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  // zod 4 leaves the input out of its issues: look at what was sent, so `?limit=many` is invalid, not missing.
+  const missing = issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined;
   throw new AppError(400, missing ? 'missing_field' : 'invalid_field', missing ? `${field} is required` : `${field ?? where}: ${issue.message}`, field);
+}
+
+function valueAt(value: unknown, path: PropertyKey[]): unknown {
+  let v = value;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
 }
 
 export const unitCode = z.string().regex(UNIT_CODE, 'letters, digits and - (at most 32)');
@@ -61,6 +72,19 @@ export const pageQuery = (max = 200, fallback = 50) => ({
   limit: z.coerce.number().int().min(1).max(max).default(fallback),
   cursor: z.string().max(500).optional(),
 });
+
+/**
+ * Path parameters name things, and no name has a control character: one that has (a NUL, which PostgreSQL
+ * refuses in text) is a 400 naming the parameter, before any handler looks it up.
+ */
+export const plainPathParams: RequestHandler = (req, _res, next) => {
+  for (const [name, value] of Object.entries(req.params ?? {})) {
+    if (typeof value === 'string' && /\p{Cc}/u.test(value)) {
+      return next(new AppError(400, 'invalid_field', `${name} must not contain control characters`, name));
+    }
+  }
+  next();
+};
 
 /** The text of a CSV upload (a `csv` route's raw body), decoded from UTF-8 or GB18030. */
 export function csvText(body: unknown): string {

@@ -35,9 +35,12 @@ function requireReadable(req: Request, unitCodes: string[] | null): void {
   if (unitCodes !== null && unitCodes.length > 0 && !unitCodes.includes(mine)) throw new AppError(403, 'out_of_scope', `that spot check does not cover unit ${mine}`);
 }
 
-/** `通报〔2026〕第3期-v1.pdf`, with an ASCII fallback (`bulletin-2026-3-v1.pdf`) for old clients. */
+/**
+ * `通报〔2026〕第3期-v1.pdf`, with an ASCII fallback (`bulletin-2026-3-v1.pdf`) for old clients. A number is free
+ * text: its path separators become `_`, so the name is one file name wherever it is saved.
+ */
 function disposition(kind: 'inline' | 'attachment', b: Pick<Bulletin, 'id' | 'number' | 'version'>, format: Format): string {
-  const name = `通报${b.number.replace(/\s+/g, '')}-v${b.version}.${format}`;
+  const name = `通报${b.number.replace(/\s+/g, '').replace(/[/\\\p{Cc}]/gu, '_')}-v${b.version}.${format}`;
   const ascii = `bulletin-${b.number.match(/\d+/g)?.join('-') ?? b.id}-v${b.version}.${format}`;
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
