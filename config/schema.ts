@@ -135,7 +135,7 @@ export const settings = z.object({
     .default('04:00')
     .describe('when the daily integrity audit re-hashes originals from the store (HH:MM in BUREAU_TZ), or off'),
   INTEGRITY_AUDIT_BATCH: int(1, 10_000_000).default(2000).describe('how many recordings one integrity audit run re-hashes (never audited first, then the longest unaudited)'),
-  INTEGRITY_AUDIT_CYCLE_DAYS: int(1, 3660).default(90).describe('every stored original is re-hashed at least once in this many days (each daily run takes its share)'),
+  INTEGRITY_AUDIT_CYCLE_DAYS: int(1, 3660).default(180).describe('every stored original is re-hashed at least once in this many days (each daily run takes its share; 180: every original is checked before the shortest retention can delete it)'),
 });
 
 export type Settings = z.output<typeof settings>;

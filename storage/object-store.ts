@@ -7,6 +7,15 @@ export interface ObjectInfo {
   lastModified: Date;
 }
 
+/**
+ * Who asks for a readable location and why (e.g. `{purpose: 'probe', requester: 'job probe-<id>'}`): a store
+ * that hands out a credential for it (a presigned URL) logs the issue with these.
+ */
+export interface ReadUse {
+  purpose: string;
+  requester: string;
+}
+
 /** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
 export interface ByteRange {
   start: number;
@@ -53,9 +62,10 @@ export interface ObjectStore {
   get(key: string, range?: ByteRange): Promise<Readable>;
   /**
    * Where a program such as ffmpeg can read the object itself, with seeking: a local path, or a URL that
-   * stays valid for `validForS` seconds. Lets a 4 GB original be probed and thumbnailed without a copy.
+   * stays valid for `validForS` seconds (a store may cap it: ask for what the job needs, e.g. its ffmpeg
+   * timeout). Lets a 4 GB original be probed and thumbnailed without a copy.
    */
-  readableLocation(key: string, validForS: number): Promise<string>;
+  readableLocation(key: string, validForS: number, use?: ReadUse): Promise<string>;
   /** Every object whose key starts with `prefix`, in no particular order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Removes the object; removing an absent object is not an error. */

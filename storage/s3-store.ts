@@ -13,6 +13,7 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
+  type ReadUse,
 } from './object-store';
 
 export type S3StoreConfig = Omit<Extract<Config['storage'], { driver: 'minio' }>, 'driver' | 'dataDir'>;
@@ -35,6 +36,13 @@ export interface S3StoreDeps {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * The longest validity of a presigned URL (S3 allows 7 days). Media jobs ask for their ffmpeg timeout plus a
+ * margin: with the default timeouts (300 s + 2 s per second of footage) that is under 12 hours for any
+ * recording up to 5 hours long. S3 checks the expiry when a request starts: ffmpeg's streaming read goes on,
+ * but a later request (a seek, a reconnect) of a job that outlives its URL is refused and the job fails.
+ */
+export const MAX_PRESIGNED_S = 12 * 3600;
 const CHECK_TIMEOUT_MS = 10_000;
 
 const NETWORK_CODES = new Set([
@@ -329,14 +337,28 @@ export class S3Store implements ObjectStore {
     await this.tryAbort(key, uploadId);
   }
 
-  async readableLocation(key: string, validForS: number): Promise<string> {
+  /**
+   * A presigned GET: ffmpeg reads over HTTP with Range requests and needs no credentials of its own. The URL is
+   * a bearer credential for one original, so it lives as long as the job asked for (its ffmpeg timeout and a
+   * margin), never more than MAX_PRESIGNED_S, and each issue is logged (the URL itself never is).
+   */
+  async readableLocation(key: string, validForS: number, use: ReadUse = { purpose: 'unspecified', requester: 'unspecified' }): Promise<string> {
     assertValidKey(key);
+    const asked = Math.ceil(validForS);
+    const expiresS = Math.max(1, Math.min(MAX_PRESIGNED_S, Number.isFinite(asked) ? asked : MAX_PRESIGNED_S));
+    if (!(asked <= MAX_PRESIGNED_S)) {
+      this.logger?.warn({ key, ...use, askedS: validForS, expiresS }, `presigned URL validity capped at ${MAX_PRESIGNED_S} s`);
+    }
+    const issuedAt = new Date();
+    let url: string;
     try {
-      // A presigned GET: ffmpeg reads over HTTP with Range requests and needs no credentials of its own.
-      return await this.client.presignedGetObject(this.bucket, key, Math.max(1, Math.min(7 * 24 * 3600, Math.ceil(validForS))));
+      url = await this.client.presignedGetObject(this.bucket, key, expiresS, {}, issuedAt);
     } catch (err) {
       throw mapError(err, `presigning ${key}`);
     }
+    const expiresAt = new Date(issuedAt.getTime() + expiresS * 1000).toISOString();
+    this.logger?.info({ bucket: this.bucket, key, purpose: use.purpose, requester: use.requester, expiresS, expiresAt }, 'presigned URL issued');
+    return url;
   }
 
   async stat(key: string): Promise<ObjectInfo | null> {

@@ -16,7 +16,7 @@ export async function probe(job: Job<JobPayloads['probe']>, ctx: Context, run: J
   const rec = await loadForProcessing(ctx.pool, recordingId);
   if (!rec || !(await markProcessing(ctx.pool, recordingId))) return { skipped: 'no such recording' };
   const timeoutS = timeoutFor(ctx, 0);
-  const input = await ctx.store.readableLocation(rec.objectKey, timeoutS + 60);
+  const input = await ctx.store.readableLocation(rec.objectKey, timeoutS + 60, { purpose: 'probe', requester: `job ${job.id}` });
   let media: MediaInfo;
   try {
     media = parseProbe(await runFfprobe(input, { logger: ctx.logger, timeoutS, signal: run.signal }));

@@ -20,7 +20,7 @@ export async function proxy(job: Job<JobPayloads['proxy']>, ctx: Context, run: J
   if (!rec || rec.status !== 'processing' || !rec.pending.includes('proxy') || !rec.media) return { skipped: 'not pending' };
   const media = rec.media;
   const timeoutS = timeoutFor(ctx, media.durationS);
-  const input = await ctx.store.readableLocation(rec.objectKey, timeoutS + 600);
+  const input = await ctx.store.readableLocation(rec.objectKey, timeoutS + 600, { purpose: 'proxy', requester: `job ${job.id}` });
   return withWorkDir(ctx, job, async (dir) => {
     const output = path.join(dir, 'proxy.mp4');
     const plan = proxyPlan(media, input, output, ctx.config.media.proxy);

@@ -26,7 +26,7 @@ export async function thumbnails(job: Job<JobPayloads['thumbnails']>, ctx: Conte
   const timeoutS = timeoutFor(ctx, 0);
   // The proxy when there is one: H.264 with a keyframe every PROXY_KEYFRAME_S, so every seek is short.
   const source = rec.proxy && rec.proxy.kind !== 'original' ? rec.proxy.key : rec.objectKey;
-  const input = await ctx.store.readableLocation(source, timeoutS * 4 + 600);
+  const input = await ctx.store.readableLocation(source, timeoutS * 4 + 600, { purpose: 'thumbnails', requester: `job ${job.id}` });
   const gen = generation(job);
   return withWorkDir(ctx, job, async (dir) => {
     const layout = spriteLayout(media, settings);

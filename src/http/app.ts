@@ -15,6 +15,7 @@ import { custodyRoutes } from './routes/custody';
 import { directoryRoutes } from './routes/directory';
 import { evidenceRoutes } from './routes/evidence';
 import { healthRoutes } from './routes/health';
+import { integrityRoutes } from './routes/integrity';
 import { recordingRoutes } from './routes/recordings';
 import { spotCheckRoutes } from './routes/spot-checks';
 import { tusOptions } from '../ingest/tus';
@@ -61,6 +62,7 @@ export function createApp(ctx: Context): App {
   bulletinRoutes(routes, ctx);
   complianceRoutes(routes, ctx);
   spotCheckRoutes(routes, ctx);
+  integrityRoutes(routes, ctx);
   app.use(api);
   const board = mountQueueBoard(app, ctx);
 

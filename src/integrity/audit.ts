@@ -53,16 +53,18 @@ interface Due {
 }
 
 /**
- * The recordings due, never audited first, then the longest unaudited; tombstones (status `deleted`) have no
- * bytes to check. The latest audit of each is found through integrity_audits_latest.
+ * The recordings due, never audited first, then those whose latest check failed (checked again at every run
+ * until one passes, so the alert stays up until the original is restored), then the longest unaudited;
+ * tombstones (status `deleted`) have no bytes to check. The latest audit of each is found through
+ * integrity_audits_latest.
  */
 async function dueRecordings(pool: Pool, o: AuditOptions): Promise<Due[]> {
   const { rows } = await pool.query<Due>(
     `SELECT r.id, r.object_key AS "objectKey", r.sha256, r.size
        FROM recordings r
-       LEFT JOIN LATERAL (SELECT checked_at FROM integrity_audits a WHERE a.recording_id = r.id ORDER BY checked_at DESC LIMIT 1) last ON true
+       LEFT JOIN LATERAL (SELECT checked_at, result FROM integrity_audits a WHERE a.recording_id = r.id ORDER BY checked_at DESC, id DESC LIMIT 1) last ON true
       WHERE r.status <> 'deleted' AND (last.checked_at IS NULL OR last.checked_at < $1)
-      ORDER BY last.checked_at NULLS FIRST, r.ingested_at, r.id
+      ORDER BY last.checked_at IS NOT NULL, last.result = 'ok', last.checked_at, r.ingested_at, r.id
       LIMIT $2`,
     [o.olderThan, o.limit],
   );
@@ -134,13 +136,15 @@ export async function recordIntegrityCheck(
   });
 }
 
+export const emptyAuditReport = (): AuditReport => ({ checked: 0, ok: 0, mismatch: 0, missing: 0, bytes: 0, skipped: 0, failures: [] });
+
 /**
- * One audit run: up to `limit` stored recordings not audited since `olderThan`, never-audited first, then the
- * longest unaudited, each re-hashed from the store one at a time and recorded as it is checked (a run cut
- * short keeps what it did). A store that cannot be read (other than an absent object) fails the run.
+ * One audit run: up to `limit` stored recordings not audited since `olderThan`, never-audited first, then those
+ * whose latest check failed, then the longest unaudited, each re-hashed from the store one at a time and recorded as it is checked (a run cut
+ * short keeps what it did, and `report`, filled as it goes, says how far it got). A store that cannot be read
+ * (other than an absent object) fails the run. Each failure is logged at error level: it is an alert.
  */
-export async function auditRecordings(deps: AuditDeps, options: AuditOptions): Promise<AuditReport> {
-  const report: AuditReport = { checked: 0, ok: 0, mismatch: 0, missing: 0, bytes: 0, skipped: 0, failures: [] };
+export async function auditRecordings(deps: AuditDeps, options: AuditOptions, report: AuditReport = emptyAuditReport()): Promise<AuditReport> {
   for (const rec of await dueRecordings(deps.pool, options)) {
     const found = await rehash(deps.store, rec);
     if (!(await record(deps.pool, rec, found))) {
@@ -153,7 +157,7 @@ export async function auditRecordings(deps: AuditDeps, options: AuditOptions): P
     if (found.result !== 'ok') {
       const failure: AuditFailure = { recordingId: rec.id, result: found.result, expected: { sha256: rec.sha256, size: rec.size }, actual: { sha256: found.sha256, size: found.size } };
       report.failures.push(failure);
-      deps.logger.error(failure, found.result === 'missing' ? 'integrity audit: original missing from the store' : 'integrity audit: original does not match the catalog');
+      deps.logger.error({ ...failure, objectKey: rec.objectKey }, found.result === 'missing' ? 'integrity audit: original missing from the store' : 'integrity audit: original does not match the catalog');
     }
   }
   const { failures: _f, ...counts } = report;

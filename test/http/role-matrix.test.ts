@@ -43,6 +43,7 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'POST /api/cases/:caseNo/hold': ADMIN,
   'GET /api/holds': ADMIN,
   'GET /api/retention/due': ADMIN,
+  'GET /api/integrity': ADMIN,
   'GET /api/cases/:caseNo/export': ['admin', 'supervisor', 'reviewer'],
   'GET /api/recordings/:id/original': ['admin', 'supervisor', 'reviewer', 'officer'],
   'PUT /api/cases/:caseNo': ['admin', 'integration'],

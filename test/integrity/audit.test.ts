@@ -7,11 +7,10 @@ import { ConfigError, loadConfig } from '../../config/schema';
 import { auditRecordings } from '../../src/integrity/audit';
 import { bullConnection } from '../../src/queue/connection';
 import { JOB_OPTIONS } from '../../src/queue/jobs';
-import { originalKey } from '../../storage/keys';
 import { startWorkerRole } from '../../workers/worker';
-import { makeClip } from '../fixtures/clips';
 import { seedBureau } from '../support/bureau';
 import { startTestEnv, type TestEnv } from '../support/harness';
+import { docker, storedFile } from './helpers';
 
 let env: TestEnv;
 let tokens: Awaited<ReturnType<typeof seedBureau>>;
@@ -21,25 +20,16 @@ beforeAll(async () => {
   env = await startTestEnv({ INTEGRITY_AUDIT_AT: 'off', RETENTION_RUN_AT: 'off' });
   tokens = await seedBureau(env);
   dir = await mkdtemp(path.join(tmpdir(), 'bce-integrity-'));
+  dock = docker(env, tokens.station, dir);
 }, 60_000);
 afterAll(async () => {
   await env.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-let clips = 0;
-/** Docks one small real clip through the API as the station; returns its id and SHA-256. */
-async function dock(): Promise<{ id: string; sha256: string; size: number }> {
-  clips++;
-  const clip = await makeClip(dir, `DSJ0001_20260110_${String(8 + clips).padStart(2, '0')}0000_0001.MP4`);
-  const res = await request(env.app).post('/api/recordings').set('Authorization', `Bearer ${tokens.station}`).attach('file', clip);
-  expect(res.status).toBe(201);
-  const { id, sha256, size } = res.body.recordings[0];
-  return { id, sha256, size };
-}
-
-/** The original's file in the filesystem store (DATA_DIR/objects/<key>). */
-const fileOf = (id: string) => path.join(env.dataDir, 'objects', ...originalKey(id).split('/'));
+/** Docks one small real clip through the API as the station. */
+let dock: ReturnType<typeof docker>;
+const fileOf = (id: string) => storedFile(env.dataDir, id);
 const audits = async (id: string) =>
   (await env.ctx.pool.query('SELECT result, actual_sha256, actual_size FROM integrity_audits WHERE recording_id = $1 ORDER BY id', [id])).rows;
 const failures = async (id: string) =>
@@ -105,15 +95,18 @@ test('tombstones (deleted recordings) are not audited', async () => {
   expect(await failures(rec.id)).toEqual([]);
 });
 
-test('order: never audited first, then the longest unaudited; audited since olderThan is not due; limit caps the run', async () => {
+test('order: never audited first, then a failed latest check, then the longest unaudited; audited since olderThan is not due; limit caps the run', async () => {
   // Everything docked so far was audited just now (some in the future, by auditOnly): none is due below.
   await env.ctx.pool.query(`INSERT INTO integrity_audits (recording_id, result, checked_at) SELECT id, 'ok', now() + interval '2 hours' FROM recordings`);
-  const [never, tenDays, threeDays, anHour] = [await dock(), await dock(), await dock(), await dock()];
-  const at = (id: string, ago: string) =>
-    env.ctx.pool.query(`INSERT INTO integrity_audits (recording_id, result, checked_at) VALUES ($1, 'ok', now() - $2::interval)`, [id, ago]);
+  const [never, tenDays, failed, threeDays, anHour] = [await dock(), await dock(), await dock(), await dock(), await dock()];
+  const at = (id: string, ago: string, result = 'ok') =>
+    env.ctx.pool.query(`INSERT INTO integrity_audits (recording_id, result, checked_at) VALUES ($1, $3, now() - $2::interval)`, [id, ago, result]);
   // An older result first: only the latest audit counts.
   await at(tenDays.id, '40 days');
   await at(tenDays.id, '10 days');
+  // Failed two days ago (the original was since put back): checked again before anything merely old.
+  await at(failed.id, '20 days');
+  await at(failed.id, '2 days', 'mismatch');
   await at(threeDays.id, '3 days');
   await at(anHour.id, '1 hour');
   const olderThan = new Date(Date.now() - 24 * 3600_000);
@@ -124,12 +117,12 @@ test('order: never audited first, then the longest unaudited; audited since olde
     expect(report.checked).toBe(rows.length);
     return rows.map((r) => r.recording_id);
   };
-  expect(await checkedIn(2)).toEqual([never.id, tenDays.id]);
-  expect(await checkedIn(10)).toEqual([threeDays.id]);
+  expect(await checkedIn(2)).toEqual([never.id, failed.id]);
+  expect(await checkedIn(10)).toEqual([tenDays.id, threeDays.id]);
   expect(await checkedIn(10)).toEqual([]);
 });
 
-test('the integrity job: scheduled daily at INTEGRITY_AUDIT_AT in the bureau zone (removed when off); a run audits INTEGRITY_AUDIT_BATCH', async () => {
+test('the integrity job: scheduled daily at INTEGRITY_AUDIT_AT in the bureau zone (removed when off); a run audits its share, at most INTEGRITY_AUDIT_BATCH', async () => {
   const rec = await dock();
   const later = await dock();
   await env.ctx.pool.query(`INSERT INTO integrity_audits (recording_id, result, checked_at) SELECT id, 'ok', now() + interval '3 hours' FROM recordings WHERE NOT (id = ANY($1::uuid[]))`, [
@@ -154,7 +147,11 @@ test('the integrity job: scheduled daily at INTEGRITY_AUDIT_AT in the bureau zon
       await events.waitUntilReady();
       const job = await queue.add('integrity', {}, { ...JOB_OPTIONS.integrity, jobId: 'integrity-test' });
       const result = await job.waitUntilFinished(events, 20_000);
-      expect(result).toMatchObject({ checked: 1, ok: 1, failures: [] });
+      // Two never audited are due; the batch of one takes the earlier.
+      expect(result).toMatchObject({ checked: 1, ok: 1, failures: [], planned: 1, due: 2 });
+      expect((await env.ctx.pool.query('SELECT planned, checked, ok, error FROM integrity_runs ORDER BY id DESC LIMIT 1')).rows).toEqual([
+        { planned: 1, checked: 1, ok: 1, error: null },
+      ]);
     } finally {
       await on.close();
     }
@@ -172,11 +169,18 @@ test('the integrity job: scheduled daily at INTEGRITY_AUDIT_AT in the bureau zon
   expect(await audits(later.id)).toEqual([]);
 }, 60_000);
 
-test('settings: INTEGRITY_AUDIT_AT is HH:MM in the bureau zone or off (default 04:00), INTEGRITY_AUDIT_BATCH a positive whole number (default 2000)', () => {
-  expect(loadConfig({}).integrity).toEqual({ runAt: '04:00', batch: 2000 });
-  expect(loadConfig({ INTEGRITY_AUDIT_AT: 'off', INTEGRITY_AUDIT_BATCH: '500' }).integrity).toEqual({ runAt: null, batch: 500 });
+test('settings: INTEGRITY_AUDIT_AT is HH:MM in the bureau zone or off (default 04:00), INTEGRITY_AUDIT_BATCH a positive whole number (default 2000), INTEGRITY_AUDIT_CYCLE_DAYS 1 to 3660 (default 180)', () => {
+  expect(loadConfig({}).integrity).toEqual({ runAt: '04:00', batch: 2000, cycleDays: 180 });
+  expect(loadConfig({ INTEGRITY_AUDIT_AT: 'off', INTEGRITY_AUDIT_BATCH: '500', INTEGRITY_AUDIT_CYCLE_DAYS: '30' }).integrity).toEqual({ runAt: null, batch: 500, cycleDays: 30 });
   expect(loadConfig({ INTEGRITY_AUDIT_AT: '23:59' }).integrity.runAt).toBe('23:59');
-  for (const [key, value] of [['INTEGRITY_AUDIT_AT', '24:00'], ['INTEGRITY_AUDIT_AT', '4:00'], ['INTEGRITY_AUDIT_BATCH', '0'], ['INTEGRITY_AUDIT_BATCH', 'many']]) {
+  for (const [key, value] of [
+    ['INTEGRITY_AUDIT_AT', '24:00'],
+    ['INTEGRITY_AUDIT_AT', '4:00'],
+    ['INTEGRITY_AUDIT_BATCH', '0'],
+    ['INTEGRITY_AUDIT_BATCH', 'many'],
+    ['INTEGRITY_AUDIT_CYCLE_DAYS', '0'],
+    ['INTEGRITY_AUDIT_CYCLE_DAYS', '1.5'],
+  ]) {
     expect(() => loadConfig({ [key!]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key!]: value })).toThrow(`Invalid setting ${key}`);
   }

@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { t, type MessageKey } from './i18n';
 import { Link, useLocation } from './router';
 import { Page } from './ui';
+import { IntegrityAlert, INTEGRITY_PAGE } from './integrity-alert';
 import './admin.css';
 
 const TABS: { href: string; label: MessageKey }[] = [
@@ -13,6 +14,7 @@ const TABS: { href: string; label: MessageKey }[] = [
   { href: '/admin/stations', label: 'admin.tab.stations' },
   { href: '/admin/retention', label: 'admin.tab.retention' },
   { href: '/admin/holds', label: 'admin.tab.holds' },
+  { href: INTEGRITY_PAGE, label: 'admin.tab.integrity' },
 ];
 
 /** The tabs across the admin pages; the queue dashboard is the server's own page, so a plain link. */
@@ -34,9 +36,12 @@ export function AdminNav() {
 }
 
 export function AdminPage({ title, actions, children }: { title: string; actions?: ComponentChildren; children: ComponentChildren }) {
+  // The integrity alert on every admin page but its own, which shows the failures themselves.
+  const { path } = useLocation();
   return (
     <div class="admin-page">
       <AdminNav />
+      {path === INTEGRITY_PAGE ? null : <IntegrityAlert />}
       <Page title={title} actions={actions}>
         {children}
       </Page>

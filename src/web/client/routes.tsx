@@ -13,6 +13,7 @@ import { MyRecordingsPage } from './pages/my-recordings';
 import { MyDockingsPage } from './pages/my-dockings';
 import { AdminUnitsPage, AdminOfficersPage, AdminRecordersPage, AdminUsersPage, AdminImportPage, AdminStationsPage } from './pages/admin-directory';
 import { AdminRetentionPage, AdminHoldsPage } from './pages/admin-retention';
+import { AdminIntegrityPage } from './pages/admin-integrity';
 
 export type PageProps = { params: Record<string, string>; query: URLSearchParams };
 
@@ -49,6 +50,7 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/admin/stations', page: AdminStationsPage, roles: ADMIN },
   { pattern: '/admin/retention', page: AdminRetentionPage, roles: ADMIN },
   { pattern: '/admin/holds', page: AdminHoldsPage, roles: ADMIN },
+  { pattern: '/admin/integrity', page: AdminIntegrityPage, roles: ADMIN },
 ];
 
 /** Where a role lands after login. */

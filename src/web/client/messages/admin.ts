@@ -1,6 +1,6 @@
 import { defineMessages } from './define';
 
-// The admin pages: directory, users and tokens, import, docking stations, retention, legal holds.
+// The admin pages: directory, users and tokens, import, docking stations, retention, legal holds, integrity.
 export default defineMessages(
   {
     'admin.tab.units': '单位',
@@ -11,6 +11,7 @@ export default defineMessages(
     'admin.tab.stations': '采集站',
     'admin.tab.retention': '到期清理预览',
     'admin.tab.holds': '法律保全',
+    'admin.tab.integrity': '完整性校验',
     'admin.create': '新建',
     'admin.edit': '修改',
     'admin.rename': '改名',
@@ -148,6 +149,22 @@ export default defineMessages(
     'admin.holds.liftQ': '解除后，到期的录像可能在下次清理时被删除。请填写解除理由并确认。',
     'admin.holds.liftConfirm': '确认解除',
     'admin.holds.lifted': '保全已解除',
+    'admin.integrity.title': '原始文件完整性校验',
+    'admin.integrity.intro': '校验任务每天从存储中读取一部分原始文件，重新计算 SHA-256 并与入库时记录的值比较；每个原始文件至少每 {days} 天校验一次。校验失败的文件每次运行都会重新校验，直到通过。',
+    'admin.integrity.lastRun': '最近一次运行：{at}，校验 {checked} 个，一致 {ok} 个，不一致 {mismatch} 个，缺失 {missing} 个。',
+    'admin.integrity.lastRunFailed': '最近一次运行（{at}）未完成：{error}',
+    'admin.integrity.never': '校验任务尚未运行。',
+    'admin.integrity.coverage': '最近 {days} 天内已校验 {audited} / {total} 个原始文件。',
+    'admin.integrity.allOk': '没有校验失败的原始文件。',
+    'admin.integrity.failures': '校验失败的原始文件（{n}）',
+    'admin.integrity.result': '结果',
+    'admin.integrity.checkedAt': '校验时间',
+    'admin.integrity.hashes': '入库时 SHA-256 / 存储中实际 SHA-256',
+    'admin.integrity.mismatch': '内容不一致',
+    'admin.integrity.missing': '文件缺失',
+    'admin.integrity.todo': '处理办法：从对象存储的备份或副本恢复该原始文件（见 README“备份与恢复”），下次校验通过后告警自动解除。每次失败都已记入监管日志。',
+    'admin.integrity.alert': '告警：{n} 个原始文件完整性校验失败（内容被改动或文件缺失）。',
+    'admin.integrity.alertLink': '查看详情',
   },
   {
     'admin.tab.units': 'Units',
@@ -158,6 +175,7 @@ export default defineMessages(
     'admin.tab.stations': 'Docking stations',
     'admin.tab.retention': 'Retention preview',
     'admin.tab.holds': 'Legal holds',
+    'admin.tab.integrity': 'Integrity',
     'admin.create': 'Create',
     'admin.edit': 'Edit',
     'admin.rename': 'Rename',
@@ -295,5 +313,21 @@ export default defineMessages(
     'admin.holds.liftQ': 'Once lifted, expired footage may be deleted by the next retention run. Give the reason and confirm.',
     'admin.holds.liftConfirm': 'Lift the hold',
     'admin.holds.lifted': 'Hold lifted',
+    'admin.integrity.title': 'Integrity of the originals',
+    'admin.integrity.intro': 'Every day the audit reads a share of the stored originals, re-hashes each and compares it with the SHA-256 recorded at ingest; every original is checked at least once in {days} days. An original that failed is checked again at every run until it passes.',
+    'admin.integrity.lastRun': 'Last run {at}: {checked} checked, {ok} intact, {mismatch} changed, {missing} missing.',
+    'admin.integrity.lastRunFailed': 'The last run ({at}) did not finish: {error}',
+    'admin.integrity.never': 'The audit has not run yet.',
+    'admin.integrity.coverage': '{audited} of {total} stored originals checked in the last {days} days.',
+    'admin.integrity.allOk': 'No original failed its latest check.',
+    'admin.integrity.failures': 'Originals that failed their latest check ({n})',
+    'admin.integrity.result': 'Result',
+    'admin.integrity.checkedAt': 'Checked',
+    'admin.integrity.hashes': 'SHA-256 at ingest / found in the store',
+    'admin.integrity.mismatch': 'Changed',
+    'admin.integrity.missing': 'Missing',
+    'admin.integrity.todo': "What to do: restore the original from the object store's backup or replica (README, Backup and restore); the alert clears when the next check passes. Every failure is already in the custody log.",
+    'admin.integrity.alert': 'Alert: {n} original(s) failed the integrity check (changed or missing in the store).',
+    'admin.integrity.alertLink': 'See the details',
   },
 );
