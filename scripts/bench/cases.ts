@@ -127,7 +127,7 @@ async function timeEach<T>(items: T[], warm: number, fn: (item: T) => Promise<un
 }
 
 /** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], q: number): number {
+export function percentile(sorted: number[], q: number): number {
   return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
 }
 
@@ -240,7 +240,7 @@ async function rolledBack<T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise
  * finds them, a few turned manual, a few manual ones that matching would not make, a few unlinked by hand.
  * Returns a one-line summary of what it made.
  */
-async function seedCatalog(pool: Pool, o: { recordings: number; cases: number; bufferMs: number; uploadedBy: number; retention: RetentionPolicy }): Promise<string> {
+export async function seedCatalog(pool: Pool, o: { recordings: number; cases: number; bufferMs: number; uploadedBy: number; retention: RetentionPolicy }): Promise<string> {
   const c = await pool.connect();
   const q = (sql: string, values: unknown[] = []) => c.query(sql, values);
   try {

@@ -15,15 +15,18 @@ import { createLogger } from '../../src/logger';
 import { projectRoot } from '../../src/paths';
 import { benchCases } from './cases';
 import { benchCompliance } from './compliance';
+import { benchLoad } from './load';
 import { timeApiUpload, timeDirectPut } from './ingest';
 import { benchMedia, deleteRedisPrefix } from './media';
 import { createScratchDatabase } from '../scratch';
 import { cpuSeconds, flushDisks, fmt, footageFile, MiB, peakRss, startApi, variant } from './support';
 
-// npm run bench [-- --only ingest|media|cases|compliance|all --storage filesystem|minio --file-mb 1024 --big-mb 4096 --parallel 16 --parallel-mb 128
+// npm run bench [-- --only ingest|media|cases|compliance|load|all --storage filesystem|minio --file-mb 1024 --big-mb 4096 --parallel 16 --parallel-mb 128
 //                  --rounds 3 --media-minutes 10 --transcode-seconds 60 --media-threads 0,1,2
 //                  --recordings 1000000 --cases 100000 --samples 2000
-//                  --year-recordings 500000 --year-cases 3700 --year-activities 4000 --compliance-rounds 5]
+//                  --year-recordings 500000 --year-cases 3700 --year-activities 4000 --compliance-rounds 5
+//                  --load-stations 32 --load-reviewers 8 --load-files 2 --load-clip-seconds 8
+//                  --load-recordings 20000 --load-cases 3000 --load-samples 500]
 // Every figure is a ratio against a baseline measured in the same run on the same machine; no timing is a
 // pass/fail test. Budgets are DESIGN.md's.
 const { values } = parseArgs({
@@ -45,6 +48,13 @@ const { values } = parseArgs({
     'year-cases': { type: 'string', default: '3700' },
     'year-activities': { type: 'string', default: '4000' },
     'compliance-rounds': { type: 'string', default: '5' },
+    'load-stations': { type: 'string', default: '32' },
+    'load-reviewers': { type: 'string', default: '8' },
+    'load-files': { type: 'string', default: '2' },
+    'load-clip-seconds': { type: 'string', default: '8' },
+    'load-recordings': { type: 'string', default: '20000' },
+    'load-cases': { type: 'string', default: '3000' },
+    'load-samples': { type: 'string', default: '500' },
   },
 });
 const num = (k: keyof typeof values) => {
@@ -60,7 +70,7 @@ async function main() {
   const parallelMb = num('parallel-mb');
   const rounds = num('rounds');
   const only = values.only;
-  if (only !== 'ingest' && only !== 'media' && only !== 'cases' && only !== 'compliance' && only !== 'all') throw new Error('--only is ingest, media, cases, compliance or all');
+  if (only !== 'ingest' && only !== 'media' && only !== 'cases' && only !== 'compliance' && only !== 'load' && only !== 'all') throw new Error('--only is ingest, media, cases, compliance, load or all');
   const mediaThreads = values['media-threads']!.split(',').map(Number);
   if (!mediaThreads.length || mediaThreads.some((t) => !Number.isInteger(t) || t < 0)) throw new Error('--media-threads is a list of whole numbers, e.g. 0,1,2');
   const started = performance.now();
@@ -124,6 +134,20 @@ async function main() {
         cases: num('year-cases'),
         activities: num('year-activities'),
         rounds: num('compliance-rounds'),
+      });
+    }
+    if (only === 'load' || only === 'all') {
+      await benchLoad({
+        ctx,
+        api: { base: api.base, pid: api.child.pid! },
+        dir,
+        stations: num('load-stations'),
+        reviewers: num('load-reviewers'),
+        files: num('load-files'),
+        clipSeconds: num('load-clip-seconds'),
+        recordings: num('load-recordings'),
+        cases: num('load-cases'),
+        samples: num('load-samples'),
       });
     }
     console.log(`bench: done in ${fmt((performance.now() - started) / 1000, 0)} s`);
