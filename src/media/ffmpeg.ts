@@ -13,16 +13,29 @@ const FFPROBE = path.join(projectRoot(), 'src', 'media', 'bin', 'ffprobe');
 /** Why a run of ffmpeg or ffprobe ended without a result. */
 export type FfmpegFailure = 'failed' | 'timeout' | 'aborted';
 
+/**
+ * A presigned URL of an original (the S3 store's input to ffmpeg) opens it to anyone who holds it until it
+ * expires: its signature never goes into a log, an error or a recording's status reason.
+ */
+export function redactSignatures(text: string): string {
+  return text.replace(/(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s'"]+/gi, '$1REDACTED');
+}
+
 export class FfmpegError extends Error {
+  readonly commandLine: string;
+  /** The last lines ffmpeg wrote to stderr. */
+  readonly stderr: string;
+
   constructor(
     message: string,
     readonly failure: FfmpegFailure,
-    readonly commandLine: string,
-    /** The last lines ffmpeg wrote to stderr. */
-    readonly stderr: string,
+    commandLine: string,
+    stderr: string,
   ) {
-    super(message);
+    super(redactSignatures(message));
     this.name = 'FfmpegError';
+    this.commandLine = redactSignatures(commandLine);
+    this.stderr = redactSignatures(stderr);
   }
 
   /** The most telling line of stderr: the last one that is not progress or a summary. */
@@ -58,7 +71,7 @@ export function progressSeconds(line: string): number | null {
  * logged on failure, and travel in the FfmpegError, so the queue's record of the failure says what ran.
  */
 export function runFfmpeg(c: FfmpegCommand, opts: RunOptions): Promise<void> {
-  const line = commandLine(c);
+  const line = redactSignatures(commandLine(c));
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new FfmpegError('ffmpeg not started: aborted', 'aborted', line, ''));
     // stdoutLines bounds the stderr kept in memory; progress is read from stderr here rather than from
@@ -107,14 +120,14 @@ export function runFfmpeg(c: FfmpegCommand, opts: RunOptions): Promise<void> {
 /** Runs ffprobe and returns its JSON text. */
 export function runFfprobe(input: string, opts: Omit<RunOptions, 'durationS' | 'onProgress'>): Promise<string> {
   const args = ffprobeArgs(input);
-  const line = ['ffprobe', ...args].join(' ');
+  const line = redactSignatures(['ffprobe', ...args].join(' '));
   return new Promise((resolve, reject) => {
     execFile(FFPROBE, args, { timeout: opts.timeoutS * 1000, killSignal: 'SIGKILL', signal: opts.signal, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const e = err as Error & { killed?: boolean; code?: unknown };
       const failure: FfmpegFailure = e.name === 'AbortError' ? 'aborted' : e.killed ? 'timeout' : 'failed';
       const error = new FfmpegError(failure === 'timeout' ? `ffprobe killed after ${opts.timeoutS} s` : `ffprobe failed (exit ${String(e.code)})`, failure, line, stderr);
-      if (failure !== 'aborted') opts.logger.warn({ cmd: line, stderr, failure }, 'ffprobe failed');
+      if (failure !== 'aborted') opts.logger.warn({ cmd: line, stderr: error.stderr, failure }, 'ffprobe failed');
       reject(error);
     });
   });

@@ -1,8 +1,9 @@
 import ffmpeg from 'fluent-ffmpeg';
 import { command, commandArgs, commandLine } from '../../src/media/command';
-import { progressSeconds } from '../../src/media/ffmpeg';
+import { FfmpegError, progressSeconds, runFfmpeg, runFfprobe } from '../../src/media/ffmpeg';
 import { DEFAULT_PROXY, remuxCommand, transcodeCommand } from '../../src/media/plan';
 import type { MediaInfo } from '../../src/media/probe';
+import { captureLogs } from '../support/log-capture';
 import { DEFAULT_THUMBNAILS, posterCommand, posterTime, spriteLayout, spriteRowCommand, spriteSheetCommand } from '../../src/media/thumbnails';
 
 // ffmpeg commands are data: each builder is pinned by its whole argument array (as Immich does), and the
@@ -98,3 +99,22 @@ test('progress lines give the position in seconds', () => {
   expect(progressSeconds('size=N/A time=-00:00:00.04 bitrate=N/A')).toBeNull();
   expect(progressSeconds('Stream mapping:')).toBeNull();
 });
+
+test('a presigned URL\'s signature never reaches a log line or an error: ffprobe and ffmpeg failing on one', async () => {
+  const secret = 'f00dfacecafe1234';
+  // Nothing listens on port 9: both fail to open the input, naming it in their stderr.
+  const url = `http://127.0.0.1:9/evidence/o.mp4?X-Amz-Credential=AKIA%2F20261127&X-Amz-Expires=300&X-Amz-Signature=${secret}`;
+  const { logger, lines } = captureLogs('debug');
+  const errors: unknown[] = [];
+  await runFfprobe(url, { logger, timeoutS: 20 }).catch((e: unknown) => errors.push(e));
+  await runFfmpeg(command([{ source: url }], ['-f', 'null'], '-'), { logger, timeoutS: 20 }).catch((e: unknown) => errors.push(e));
+  expect(errors).toHaveLength(2);
+  for (const e of errors) {
+    expect(e).toBeInstanceOf(FfmpegError);
+    const { message, commandLine: cmd, stderr } = e as FfmpegError;
+    expect(cmd).toContain('X-Amz-Signature=REDACTED');
+    expect(`${message}\n${cmd}\n${stderr}`).not.toMatch(new RegExp(`${secret}|AKIA`));
+  }
+  expect(lines.filter((l) => /failed/.test(String(l.msg)))).toHaveLength(2);
+  expect(JSON.stringify(lines)).not.toMatch(new RegExp(`${secret}|AKIA`));
+}, 60_000);
