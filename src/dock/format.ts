@@ -60,3 +60,12 @@ export function padEnd(text: string, width: number): string {
   const len = [...text].length;
   return len >= width ? text : text + ' '.repeat(width - len);
 }
+
+/**
+ * Text from a recorder's card (file and folder names) or a server, made safe for the operator's terminal:
+ * control and bidirectional-override characters are shown as \u escapes, so a name cannot move the cursor,
+ * recolour the screen or reorder what the operator reads. The JSON summary needs no such care.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}

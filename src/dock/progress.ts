@@ -1,4 +1,4 @@
-import { formatBytes, formatEta, formatPercent, formatSpeed, padEnd, truncateMiddle } from './format';
+import { formatBytes, formatEta, formatPercent, formatSpeed, padEnd, printable, truncateMiddle } from './format';
 import type { ScannedFile } from './scan';
 import { STATUS_LABELS, type DockEvent, type DockPhase } from './types';
 
@@ -127,7 +127,7 @@ export class ProgressTracker {
   snapshot(now: number): ProgressSnapshot {
     const active: ActiveRow[] = [...this.active.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([i, a]) => ({ action: a.action, name: this.files[i].name, bytes: a.bytes, size: this.files[i].size, speed: a.meter.rate(now) }));
+      .map(([i, a]) => ({ action: a.action, name: printable(this.files[i].name), bytes: a.bytes, size: this.files[i].size, speed: a.meter.rate(now) }));
     const inPhase = this.phaseFiles;
     const bytesTotal = inPhase.reduce((n, i) => n + this.files[i].size, 0);
     const activeBytes = [...this.active.values()].reduce((n, a) => n + a.bytes, 0);
@@ -231,6 +231,11 @@ export function renderStatusLine(snapshot: ProgressSnapshot, now: number): strin
 
 /** The lines worth keeping in the scroll-back (or log): what happened, not how far along it is. */
 export function eventLine(event: DockEvent, files: readonly ScannedFile[]): string | null {
+  const line = eventText(event, files);
+  return line === null ? null : printable(line);
+}
+
+function eventText(event: DockEvent, files: readonly ScannedFile[]): string | null {
   switch (event.type) {
     case 'scanned': {
       const bytes = event.files.reduce((n, f) => n + f.size, 0);

@@ -1,5 +1,5 @@
 import type { FailureKind } from './errors';
-import { formatBytes, formatDuration, formatSpeed, padEnd } from './format';
+import { formatBytes, formatDuration, formatSpeed, padEnd, printable } from './format';
 import type { DockResult } from './run';
 import { STATUS_LABELS, type FileResult, type FileStatus } from './types';
 
@@ -154,5 +154,5 @@ export function renderSummary(result: DockResult, ctx: SummaryContext): string[]
   );
   if (result.fatal) lines.push(`stopped: ${result.fatal.message}`);
   lines.push(`exit ${exitCode}: ${EXIT_MEANING[exitCode] ?? ''}`);
-  return lines;
+  return lines.map(printable);
 }

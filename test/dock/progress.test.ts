@@ -1,5 +1,5 @@
 import { DockError } from '../../src/dock/errors';
-import { formatBytes, formatDuration, formatEta, formatPercent, formatSpeed, truncateMiddle } from '../../src/dock/format';
+import { formatBytes, formatDuration, formatEta, formatPercent, formatSpeed, printable, truncateMiddle } from '../../src/dock/format';
 import { eventLine, ProgressTracker, ProgressView, renderBar, renderLines, renderRow, renderStatusLine, SpeedMeter } from '../../src/dock/progress';
 import type { ScannedFile } from '../../src/dock/scan';
 import type { DockEvent } from '../../src/dock/types';
@@ -149,6 +149,25 @@ function capture(isTTY: boolean, columns = 80) {
   const writes: string[] = [];
   return { out: { write: (s: string) => writes.push(s), isTTY, columns }, writes };
 }
+
+test('a name from the card cannot drive the terminal: control and bidi-override characters are shown as escapes', () => {
+  const hostile = 'DSJ\u001b[2J\u001b]0;owned\u0007\r\n\u202eMP4.exe';
+  expect(printable(hostile)).toBe('DSJ\\u001b[2J\\u001b]0;owned\\u0007\\u000d\\u000a\\u202eMP4.exe');
+  expect(printable('执法_DSJ0001.MP4')).toBe('执法_DSJ0001.MP4');
+  const files = [file(hostile, MiB)];
+  const lines = [
+    eventLine({ type: 'upload-resume', index: 0, offset: 1024 }, files),
+    eventLine({ type: 'file-done', index: 0, result: { relPath: hostile, name: hostile, size: MiB, status: 'failed', attempts: 1, reason: `bad\u001b[31m` } }, files),
+  ];
+  for (const line of lines) {
+    expect(line).toContain('DSJ\\u001b[2J');
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f\u202e]/);
+  }
+  const t = tracked([{ type: 'scanned', files, ignored: [] }, { type: 'hash-start', index: 0 }], [0, 0]);
+  const rows = renderLines(t.snapshot(0), 100);
+  expect(rows.join('\n')).toContain('DSJ\\u001b[');
+  expect(rows.join('')).not.toMatch(/[\u0000-\u001f\u202e]/);
+});
 
 describe('the view', () => {
   beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2025, 5, 1, 10, 0, 0) }));
