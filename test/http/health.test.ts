@@ -53,3 +53,17 @@ test.each(['db', 'redis', 'storage'] as const)('%s down → 503 naming it, the o
   for (const other of ['db', 'redis', 'storage'].filter((c) => c !== down)) expect(res.body.checks[other]).toBe('ok');
   await Promise.all(closers.map((c) => c()));
 });
+
+test('a process still making its first Redis connection waits for it instead of reporting an outage', async () => {
+  const redis = new Redis(env.config.redis.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  const { app, close } = createApp({ ...env.ctx, redis });
+  const connecting = redis.connect();
+  expect(redis.status).toBe('connecting');
+  const res = await request(app).get('/healthz');
+  expect(res.status).toBe(200);
+  expect(res.body.checks.redis).toBe('ok');
+  await connecting;
+  await close();
+  redis.disconnect();
+});

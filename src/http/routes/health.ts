@@ -13,6 +13,8 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
 
 export type Check = 'ok' | { error: string };
 
+const FIRST_CONNECTION = new Set(['wait', 'connecting', 'connect']);
+
 /** Asks each dependency in parallel; a slow one counts as down, so the probe itself never hangs. */
 export async function checkHealth(ctx: Context, timeoutMs = 2000): Promise<{ ok: boolean; checks: Record<'db' | 'redis' | 'storage', Check> }> {
   const probe = async (fn: () => Promise<unknown>): Promise<Check> => {
@@ -28,6 +30,9 @@ export async function checkHealth(ctx: Context, timeoutMs = 2000): Promise<{ ok:
   const [db, redis, storage] = await Promise.all([
     probe(() => ctx.pool.query('SELECT 1')),
     probe(async () => {
+      // A process just started is still making its first connection: wait for it (within the timeout) rather
+      // than report an outage that is not one. A connection that was lost is asked at once, and fails.
+      if (FIRST_CONNECTION.has(ctx.redis.status)) await new Promise((resolve) => ctx.redis.once('ready', resolve));
       if ((await ctx.redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
     }),
     probe(() => ctx.store.check()),
