@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
@@ -37,12 +38,29 @@ const months = z
 // When a daily job runs: HH:MM in the bureau's zone, or off.
 const dailyAt = z.string().regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/, 'expected HH:MM (24-hour, in BUREAU_TZ) or off');
 
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+function trustProxyValid(v: string): boolean {
+  if (/^\d{1,2}$/.test(v)) return true;
+  return v.split(',').every((item) => {
+    const t = item.trim();
+    const [addr, prefix, ...rest] = t.split('/');
+    if (PROXY_KEYWORDS.has(t)) return true;
+    if (rest.length || !addr || isIP(addr) === 0) return false;
+    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(addr) === 4 ? 32 : 128));
+  });
+}
+
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 export const settings = z.object({
   PORT: int(1, 65535).default(8080).describe('HTTP port of the API process'),
   HOST: z.string().min(1).default('0.0.0.0').describe('address the API listens on'),
+  TRUST_PROXY: z
+    .string()
+    .refine((v) => trustProxyValid(v), 'expected a number of proxy hops, or comma-separated addresses, CIDR ranges or loopback, linklocal, uniquelocal')
+    .default('loopback')
+    .describe('reverse proxies whose X-Forwarded-For names the client (login limits and logs count by client address): their addresses or ranges, or the number of hops'),
   DATABASE_URL: url(['postgres:', 'postgresql:'])
     .default('postgres://postgres@127.0.0.1:5432/bodycam')
     .describe('PostgreSQL connection string'),
@@ -73,6 +91,8 @@ export const settings = z.object({
     .default('Asia/Shanghai')
     .describe('zone of recorder file names, CSV times without offset, periods and months'),
   METRICS_PORT: int(1, 65535).optional().describe('serve /metrics on this port (default: on PORT, admin only)'),
+  METRICS_HOST: z.string().min(1).optional().describe('address the METRICS_PORT listener binds, e.g. a private network\'s (default: HOST); it asks no credentials'),
+  METRICS_CACHE_S: int(0, 3600).default(300).describe('the catalog figures of /metrics (bytes stored per retention class, integrity) are recomputed in the background at most this often (seconds; a scrape answers with the last ones); 0: at every scrape, which then waits for them'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
   SESSION_TTL_HOURS: int(1, 24 * 30).default(12).describe('browser login sessions expire after this many hours'),
   SESSION_COOKIE_SECURE: bool.default(false).describe('mark the session cookie Secure (set true behind HTTPS)'),
@@ -143,7 +163,10 @@ export type Settings = z.output<typeof settings>;
 export interface Config {
   port: number;
   host: string;
-  metricsPort?: number;
+  /** Express's `trust proxy`: a hop count, or the addresses and ranges of the reverse proxies. */
+  trustProxy: number | string;
+  /** Where /metrics is served: on `port` without credentials when set, else on PORT to admins. */
+  metrics: { port?: number; host: string; cacheS: number };
   logLevel: Settings['LOG_LEVEL'];
   bureauTz: string;
   database: { url: string; poolSize: number };
@@ -264,7 +287,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: s.PORT,
     host: s.HOST,
-    metricsPort: s.METRICS_PORT,
+    trustProxy: /^\d+$/.test(s.TRUST_PROXY) ? Number(s.TRUST_PROXY) : s.TRUST_PROXY,
+    metrics: { port: s.METRICS_PORT, host: s.METRICS_HOST ?? s.HOST, cacheS: s.METRICS_CACHE_S },
     logLevel: s.LOG_LEVEL,
     bureauTz: s.BUREAU_TZ,
     database: { url: s.DATABASE_URL, poolSize: s.DATABASE_POOL_SIZE },

@@ -5,6 +5,7 @@ import { migrate } from './db/migrate';
 import { createLogger, type Logger } from './logger';
 import { createObjectStore, type ObjectStore } from '../storage';
 import { multipartRegistry } from './ingest/multipart-registry';
+import { timedStore } from './metrics/timed-store';
 
 /** The connections a process holds: created once at start-up, closed once at shutdown. */
 export interface Context {
@@ -21,7 +22,7 @@ export async function createContext(config: Config, role: string, logger = creat
   await migrate(pool);
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(n * 200, 5000) });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const store = await createObjectStore(config.storage, { registry: multipartRegistry(pool), logger });
+  const store = timedStore(await createObjectStore(config.storage, { registry: multipartRegistry(pool), logger }));
   return { config, logger, pool, redis, store };
 }
 

@@ -5,6 +5,7 @@ import { createApp, type App } from './http/app';
 import { createLogger } from './logger';
 import { startWorkerRole, type WorkerRole } from '../workers/worker';
 import { startUploadSweeper, type UploadSweeper } from './ingest/upload-sweeper';
+import { startMetricsServer, workerRegistry } from './metrics/http';
 
 type Role = 'api' | 'worker' | 'all';
 
@@ -56,6 +57,20 @@ async function main(): Promise<void> {
     sweeper = startUploadSweeper(ctx, { tus: true, store: role === 'api' });
   }
   if (role !== 'api') worker = startWorkerRole(ctx);
+  // /metrics: on METRICS_PORT without credentials when set; else on PORT to admins, which for the worker role
+  // (no API server) means a server of its own, with /healthz beside it.
+  const metricsPort = config.metrics.port ?? (role === 'worker' ? config.port : undefined);
+  const metricsServer =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(ctx, {
+          registry: web?.metrics ?? workerRegistry(),
+          open: config.metrics.port !== undefined,
+          health: role === 'worker',
+          port: metricsPort,
+          host: config.metrics.port !== undefined ? config.metrics.host : config.host,
+        });
+  if (metricsServer) logger.info({ port: metricsPort, open: config.metrics.port !== undefined }, 'metrics listening');
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -69,7 +84,7 @@ async function main(): Promise<void> {
     timer.unref();
     try {
       // Uploads in flight and jobs in progress wind down side by side.
-      await Promise.all([server && closeServer(server), worker?.close(), sweeper?.stop()]);
+      await Promise.all([server && closeServer(server), worker?.close(), sweeper?.stop(), metricsServer?.close()]);
       await web?.close();
       await closeContext(ctx);
       logger.info('shutdown complete');

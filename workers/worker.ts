@@ -7,6 +7,7 @@ import { createQueues, OutboxRelay } from '../src/queue/outbox';
 import { sweepAbandonedUploads } from '../src/ingest/upload-sweeper';
 import { assertHandlerMap, handlers as defaultHandlers, onFinalFailure, type HandlerMap } from './handlers';
 import { sweepWorkDirs, type JobRun } from './media-job';
+import { countJobFailure, timedProcessor } from '../src/metrics/record';
 
 /**
  * A daily job (the retention run, the integrity audit) as a BullMQ job scheduler: every worker process upserts
@@ -42,7 +43,7 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
   const workers = JOB_NAMES.map((name) => {
     const handler = handlers[name] as (job: Job, ctx: Context, run: JobRun) => Promise<unknown>;
     // Three parameters: BullMQ passes the cancellation signal only to processors that declare it.
-    const processor = (job: Job, token?: string, signal?: AbortSignal) => handler(job, ctx, { token, signal });
+    const processor = timedProcessor(name, (job: Job, token?: string, signal?: AbortSignal) => handler(job, ctx, { token, signal }), ctx.pool);
     const worker = new Worker(name, processor, {
       connection,
       prefix: config.redis.prefix,
@@ -61,6 +62,7 @@ export function startWorkerRole(ctx: Context, handlers: HandlerMap = defaultHand
       const final =
         job &&
         (err.name === 'UnrecoverableError' ? /stalled more than allowable limit|started more than allowable limit/.test(err.message) : job.attemptsMade >= (job.opts.attempts ?? 1));
+      if (job) countJobFailure(name, !!final);
       const effect = onFinalFailure[name] as ((job: Job, err: Error, ctx: Context) => Promise<void>) | undefined;
       if (final && effect) void effect(job, err, ctx).catch((e) => logger.error({ queue: name, jobId: job.id, err: e }, 'failure side effect failed'));
     });

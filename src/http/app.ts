@@ -20,19 +20,24 @@ import { recordingRoutes } from './routes/recordings';
 import { spotCheckRoutes } from './routes/spot-checks';
 import { tusOptions } from '../ingest/tus';
 import { mountWebUi } from '../web/serve';
+import { mountApiMetrics } from '../metrics/http';
+import type { Registry } from 'prom-client';
 
 export interface App {
   app: Express;
   /** Every /api route with its permission (the role-matrix test walks it). */
   routes: RouteTable['routes'];
-  /** Releases what the app holds beyond the Context (the queue board's Redis connection); call before closeContext. */
+  /** What /metrics serves for this process (the API role's figures and the process's own). */
+  metrics: Registry;
+  /** Releases what the app holds beyond the Context (the queue board's and the metrics' Redis connections); call before closeContext. */
   close(): Promise<void>;
 }
 
 export function createApp(ctx: Context): App {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Behind a reverse proxy, the client's address comes from X-Forwarded-For only when the proxy is trusted.
+  app.set('trust proxy', ctx.config.trustProxy);
   app.set('query parser', 'simple');
   app.use(
     pinoHttp({
@@ -46,6 +51,7 @@ export function createApp(ctx: Context): App {
   // Security headers and the CORS/cross-origin guard come before anything can answer.
   app.use(httpSecurity({ https: ctx.config.auth.cookieSecure, corsOrigins: ctx.config.corsOrigins }));
   healthRoutes(app, ctx);
+  const metrics = mountApiMetrics(app, ctx);
 
   const api = express.Router();
   api.use('/api', authenticate(ctx.pool, ctx.config.auth.cookieSecure));
@@ -69,5 +75,5 @@ export function createApp(ctx: Context): App {
   app.use('/api', notFoundHandler);
   mountWebUi(app, { bureauTz: ctx.config.bureauTz });
   app.use(errorHandler(ctx.logger));
-  return { app, routes: routes.routes, close: () => board.close() };
+  return { app, routes: routes.routes, metrics: metrics.registry, close: async () => void (await Promise.all([board.close(), metrics.close()])) };
 }

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError } from '../errors';
 import { StorageNotFoundError, StorageUnavailableError } from '../../storage/object-store';
 import type { Logger } from '../logger';
+import { countProblem } from '../metrics/record';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -21,6 +22,7 @@ const TITLES: Record<number, string> = {
 };
 
 export function sendProblem(res: Response, status: number, code: string, detail: string, field?: string): void {
+  countProblem(res.req, status, code);
   res
     .status(status)
     .type('application/problem+json')

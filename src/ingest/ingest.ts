@@ -15,6 +15,7 @@ import { originalKey } from '../../storage/keys';
 import type { ObjectStore } from '../../storage/object-store';
 import { filenameProblem, parseRecorderFileName } from './filename';
 import { InspectingStream } from './inspect';
+import { countIngested } from '../metrics/record';
 import type { IngestFields, IngestedRecording, Uploader } from './types';
 
 /** A file's metadata, checked and resolved against the directory, before any of its bytes are stored. */
@@ -280,6 +281,7 @@ export async function recordIngest(
     throw err;
   }
   await removeObjects(ctx, result.orphans);
+  countIngested(uploader.method, result.recordings);
   return result.recordings;
 }
 

@@ -7,6 +7,7 @@ import { derivedPrefix } from '../../storage/keys';
 import type { ObjectStore } from '../../storage/object-store';
 import { retainUntil, type RetentionPolicy } from './policy';
 import { recomputeRetention, retentionFacts } from './recompute';
+import { countRetention } from '../metrics/record';
 
 export interface DueRecording {
   recordingId: string;
@@ -195,6 +196,7 @@ export async function runRetention(deps: RetentionDeps, options: { at: Date; dry
   const held = await countHeld(pool, at);
   const { purged, errors } = dryRun ? { purged: 0, errors: 0 } : await purgeTombstones(deps);
   const report: RetentionReport = { at: at.toISOString(), dryRun, recomputed, due, held, purged, purgeErrors: errors };
+  if (!dryRun) countRetention(report);
   deps.logger.info({ at: report.at, dryRun, recomputed, deleted: due.length, held, purged, purgeErrors: errors }, dryRun ? 'retention dry run' : 'retention run');
   return report;
 }

@@ -24,6 +24,15 @@ describe('configuration', () => {
     expect(c.bureauTz).toBe('Asia/Urumqi');
   });
 
+  test('TRUST_PROXY: loopback by default; a hop count, or addresses, ranges and keywords; anything else refused naming it', () => {
+    expect(loadConfig({}).trustProxy).toBe('loopback');
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, fd00::/8,loopback' }).trustProxy).toBe('10.0.0.0/8, fd00::/8,loopback');
+    for (const bad of ['*', 'true', '10.0.0.0/33', 'proxy.example.gov', '10.0.0.1/8/1']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(/Invalid setting TRUST_PROXY/);
+    }
+  });
+
   test('media settings: the pipeline defaults, and overrides', () => {
     const d = loadConfig({ DATA_DIR: '/srv/bce' });
     expect(d.media).toMatchObject({

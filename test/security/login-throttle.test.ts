@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { addressKey } from '../../src/auth/login-throttle';
+import { createApp } from '../../src/http/app';
 import { startTestEnv, userWithToken, type TestEnv } from '../support/harness';
 
 // Login throttling (issue 8, security): per account and per client address, counted in PostgreSQL so every
@@ -135,4 +136,19 @@ test.each([
   ['64:ff9b::203.0.113.7', '64:ff9b:0:0::/64'],
 ])('addressKey(%s) = %s', (ip, key) => {
   expect(addressKey(ip)).toBe(key);
+});
+
+test('X-Forwarded-For counts only from a trusted proxy (TRUST_PROXY): a client cannot pick the address its failures count against', async () => {
+  // A deployment whose proxy is elsewhere: loopback (this test's client) is not trusted.
+  const untrusted = createApp({ ...env.ctx, config: { ...env.config, trustProxy: '10.0.0.0/8' } });
+  try {
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      const res = await request(untrusted.app).post('/api/auth/login').set('X-Forwarded-For', `203.0.113.${i}`).send({ username: `xff-${i}`, password: 'password123' });
+      expect(res.status).toBe(401);
+    }
+    const counted = await env.ctx.pool.query<{ address: string }>("SELECT DISTINCT address FROM login_failures WHERE account LIKE 'xff-%'");
+    expect(counted.rows.map((r) => r.address)).toEqual(['127.0.0.1']);
+  } finally {
+    await untrusted.close();
+  }
 });
