@@ -5,6 +5,7 @@ import { mountQueueBoard } from './admin-queues';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './problem';
 import { RouteTable } from './route-table';
+import { openApiRoutes } from './openapi';
 import { httpSecurity } from './security';
 import { authRoutes } from './routes/auth';
 import { bulletinRoutes } from './routes/bulletins';
@@ -18,7 +19,6 @@ import { healthRoutes } from './routes/health';
 import { integrityRoutes } from './routes/integrity';
 import { recordingRoutes } from './routes/recordings';
 import { spotCheckRoutes } from './routes/spot-checks';
-import { tusOptions } from '../ingest/tus';
 import { mountWebUi } from '../web/serve';
 import { mountApiMetrics } from '../metrics/http';
 import type { Registry } from 'prom-client';
@@ -55,8 +55,6 @@ export function createApp(ctx: Context): App {
 
   const api = express.Router();
   api.use('/api', authenticate(ctx.pool, ctx.config.auth.cookieSecure));
-  // tus discovery: public, it tells what the server supports and nothing else.
-  api.options('/api/uploads', tusOptions(ctx));
   const routes = new RouteTable(api);
   authRoutes(routes, ctx);
   directoryRoutes(routes, ctx);
@@ -69,6 +67,7 @@ export function createApp(ctx: Context): App {
   complianceRoutes(routes, ctx);
   spotCheckRoutes(routes, ctx);
   integrityRoutes(routes, ctx);
+  openApiRoutes(routes);
   app.use(api);
   const board = mountQueueBoard(app, ctx);
 

@@ -40,7 +40,7 @@ export const text = (max: number) =>
     const clean = cleanText(v, max);
     if (clean === null) ctx.addIssue({ code: 'custom', message: `must be 1 to ${max} characters without control characters` });
     return clean ?? '';
-  });
+  }).meta({ description: `text: 1 to ${max} characters once trimmed, no control characters` });
 
 /** A legal hold set (`on: true`) or lifted, always with a reason. */
 export const holdBody = z.strictObject({ on: z.boolean(), reason: text(500) });
@@ -51,7 +51,7 @@ export const instant = (zone: string) =>
     const d = parseInstant(v, zone);
     if (!d) ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 time such as 2026-03-01T08:00:00+08:00' });
     return d ?? new Date(NaN);
-  });
+  }).meta({ description: 'a time: ISO 8601 with an offset, or a local time in the bureau’s zone', examples: ['2026-03-01T08:00:00+08:00', '2026-03-01 08:00:00'] });
 
 /** A calendar date in the bureau's zone or an instant (parseDayOrInstant). */
 export const dayOrInstant = (zone: string, edge: 'start' | 'next') =>
@@ -59,7 +59,7 @@ export const dayOrInstant = (zone: string, edge: 'start' | 'next') =>
     const at = parseDayOrInstant(v, zone, edge);
     if (!at) ctx.addIssue({ code: 'custom', message: 'expected a date (YYYY-MM-DD) or an ISO 8601 time' });
     return at ?? new Date(NaN);
-  });
+  }).meta({ description: 'a date of the bureau’s zone (YYYY-MM-DD) or an ISO 8601 time', examples: ['2026-03-01', '2026-03-01T08:00:00+08:00'] });
 
 /** A list's `from` and `to`: dates of the bureau's zone (`to` stands for the whole day) or instants. */
 export const periodQuery = (zone: string) => ({

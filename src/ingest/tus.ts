@@ -32,7 +32,7 @@ import {
   uploadPath,
   type TusUpload,
 } from './tus-store';
-import type { IngestFields, IngestedRecording, Uploader } from './types';
+import { INGEST_FIELDS, type IngestFields, type IngestedRecording, type Uploader } from './types';
 
 /** What a finished upload is handed to: the same ingest a multipart file goes through. */
 export type TusCompletion = (upload: {
@@ -66,11 +66,33 @@ const DEFAULT_MAX_PATCHES = 32;
  */
 export function tusRoutes(routes: RouteTable, ctx: Context, complete: TusCompletion, options: TusOptions = {}): void {
   const tus = new TusService(ctx, complete, options);
-  routes.add('post', UPLOADS, 'recordings.upload', (req, res) => tus.create(req, res), 'none');
-  routes.add('head', `${UPLOADS}/:id`, 'recordings.upload', (req, res) => tus.head(req, res), 'none');
-  routes.add('patch', `${UPLOADS}/:id`, 'recordings.upload', (req, res) => tus.patch(req, res), 'none');
-  routes.add('delete', `${UPLOADS}/:id`, 'recordings.upload', (req, res) => tus.terminate(req, res), 'none');
+  const upload = { method: 'post', path: UPLOADS, permission: 'recordings.upload', tag: 'Uploads' } as const;
+  const one = { path: `${UPLOADS}/:id`, permission: 'recordings.upload', tag: 'Uploads', params: { id: 'the upload id (from Location)' } } as const;
+  routes.add(
+    {
+      ...upload,
+      summary: 'tus: create a resumable upload (its metadata is checked now)',
+      headers: { 'Tus-Resumable': TUS_HEADER, 'Upload-Length': { description: 'the file size in bytes', required: true }, 'Upload-Metadata': { description: `tus metadata: filename and the fields ${INGEST_FIELDS.join(', ')}` } },
+      responses: { 201: 'tus' },
+    },
+    (req, res) => tus.create(req, res),
+  );
+  routes.add({ ...one, method: 'head', summary: 'tus: how much of an upload the server has (Upload-Offset), and the recording it became', headers: { 'Tus-Resumable': TUS_HEADER }, responses: { 200: 'tus' } }, (req, res) => tus.head(req, res));
+  routes.add(
+    {
+      ...one,
+      method: 'patch',
+      summary: 'tus: send the next bytes of an upload from Upload-Offset; the last one ingests the file',
+      raw: 'tus-chunk',
+      headers: { 'Tus-Resumable': TUS_HEADER, 'Upload-Offset': { description: 'the offset these bytes start at (HEAD tells it)', required: true } },
+      responses: { 204: 'tus' },
+    },
+    (req, res) => tus.patch(req, res),
+  );
+  routes.add({ ...one, method: 'delete', summary: 'tus: abandon an upload and free what it holds', headers: { 'Tus-Resumable': TUS_HEADER }, responses: { 204: 'tus' } }, (req, res) => tus.terminate(req, res));
 }
+
+const TUS_HEADER = { description: `the tus version, ${TUS_VERSION}`, required: true };
 
 /**
  * OPTIONS /api/uploads (tus discovery). RouteTable has no OPTIONS and discovery needs no credentials, so

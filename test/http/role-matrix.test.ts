@@ -69,6 +69,9 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'HEAD /api/uploads/:id': UPLOADERS,
   'PATCH /api/uploads/:id': UPLOADERS,
   'DELETE /api/uploads/:id': UPLOADERS,
+  // tus discovery and the API's own description: they reveal nothing the contract does not.
+  'OPTIONS /api/uploads': 'public',
+  'GET /api/openapi.json': 'public',
 };
 
 let env: TestEnv;
@@ -122,4 +125,8 @@ test('public routes need no credentials', async () => {
   const res = await request(env.app).post('/api/auth/login').send({ username: 'nobody', password: 'whatever' });
   expect(res.status).toBe(401);
   expect(res.body.code).toBe('invalid_credentials');
+  // The others answer an anonymous caller as they answer anyone.
+  const others = env.routes.filter((r) => EXPECTED[key(r)] === 'public' && r.path !== '/api/auth/login');
+  expect(others.map(key).sort()).toEqual(['GET /api/openapi.json', 'OPTIONS /api/uploads']);
+  for (const route of others) expect([key(route), (await call(route.method, route.path)).status]).toEqual([key(route), route.method === 'options' ? 204 : 200]);
 });

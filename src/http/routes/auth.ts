@@ -7,7 +7,6 @@ import { issueToken, revokeTokenById } from '../../auth/tokens';
 import { credentialsOf, getUserById } from '../../directory/users';
 import { clearSessionCookie, setSessionCookie } from '../auth';
 import type { RouteTable } from '../route-table';
-import { parse } from '../validate';
 
 // No control characters in a name: PostgreSQL refuses NUL in text, and no account has one anyway.
 const loginBody = z.strictObject({
@@ -18,43 +17,50 @@ const loginBody = z.strictObject({
 export function authRoutes(routes: RouteTable, ctx: Context): void {
   const { pool, config } = ctx;
 
-  routes.add('post', '/api/auth/login', 'public', async (req, res) => {
-    const { username, password } = parse(loginBody, req.body);
-    const address = addressKey(req.ip);
-    // Over a limit the password is not even checked, so guessing stops; the answer is the same for a name that does not exist.
-    const attempt = await beginLoginAttempt(pool, { username, address }, config.auth.loginThrottle);
-    if (!attempt.admitted) {
-      ctx.logger.warn({ username, address, limitedBy: attempt.limitedBy, retryAfterS: attempt.retryAfterS }, 'login throttled');
-      throw new AppError(429, 'too_many_attempts', 'too many failed logins for this account or from this address; try again later', undefined, {
-        'Retry-After': String(attempt.retryAfterS),
-      });
-    }
-    const creds = await credentialsOf(pool, username);
-    const ok = await verifyPassword(password, creds?.passwordHash ?? DUMMY_HASH);
-    if (!creds || !ok || !creds.active) {
-      ctx.logger.info({ username, address }, 'login refused');
-      throw new AppError(401, 'invalid_credentials', 'wrong username or password, or the account is deactivated');
-    }
-    await loginSucceeded(pool, attempt.id, username);
-    const user = (await getUserById(pool, creds.id))!;
-    const { token } = await issueToken(pool, user.id, 'session', config.auth.sessionTtlMs);
-    setSessionCookie(res, token, config.auth.sessionTtlMs, config.auth.cookieSecure);
-    res.json({ token, user: { id: user.id, username: user.username, role: user.role, unitCode: user.unitCode } });
-  });
+  routes.add(
+    {
+      method: 'post',
+      path: '/api/auth/login',
+      permission: 'public',
+      summary: 'Log in with a username and password',
+      description: 'Answers the session token and sets it as the `bce_session` cookie too. Failed logins are throttled per account and per address (429 with Retry-After).',
+      json: loginBody,
+    },
+    async (req, res, valid) => {
+      const { username, password } = valid.body();
+      const address = addressKey(req.ip);
+      // Over a limit the password is not even checked, so guessing stops; the answer is the same for a name that does not exist.
+      const attempt = await beginLoginAttempt(pool, { username, address }, config.auth.loginThrottle);
+      if (!attempt.admitted) {
+        ctx.logger.warn({ username, address, limitedBy: attempt.limitedBy, retryAfterS: attempt.retryAfterS }, 'login throttled');
+        throw new AppError(429, 'too_many_attempts', 'too many failed logins for this account or from this address; try again later', undefined, {
+          'Retry-After': String(attempt.retryAfterS),
+        });
+      }
+      const creds = await credentialsOf(pool, username);
+      const ok = await verifyPassword(password, creds?.passwordHash ?? DUMMY_HASH);
+      if (!creds || !ok || !creds.active) {
+        ctx.logger.info({ username, address }, 'login refused');
+        throw new AppError(401, 'invalid_credentials', 'wrong username or password, or the account is deactivated');
+      }
+      await loginSucceeded(pool, attempt.id, username);
+      const user = (await getUserById(pool, creds.id))!;
+      const { token } = await issueToken(pool, user.id, 'session', config.auth.sessionTtlMs);
+      setSessionCookie(res, token, config.auth.sessionTtlMs, config.auth.cookieSecure);
+      res.json({ token, user: { id: user.id, username: user.username, role: user.role, unitCode: user.unitCode } });
+    },
+  );
 
   routes.add(
-    'post',
-    '/api/auth/logout',
-    'session',
+    { method: 'post', path: '/api/auth/logout', permission: 'session', summary: 'Log out: revoke the token this request used and clear the cookie', responses: { 204: 'empty' } },
     async (req, res) => {
       await revokeTokenById(pool, req.tokenId!);
       clearSessionCookie(res, config.auth.cookieSecure);
       res.status(204).end();
     },
-    'none',
   );
 
-  routes.add('get', '/api/auth/me', 'session', async (req, res) => {
+  routes.add({ method: 'get', path: '/api/auth/me', permission: 'session', summary: 'Who the caller is: username, role, unit and badge' }, async (req, res) => {
     const u = req.user!;
     res.json({ id: u.id, username: u.username, role: u.role, unitCode: u.unitCode, badgeNo: u.badgeNo });
   });

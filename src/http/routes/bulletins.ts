@@ -10,7 +10,7 @@ import { listBulletins } from '../../compliance/lists';
 import { AppError, notFound } from '../../errors';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
-import { pageQuery, parse, text } from '../validate';
+import { pageQuery, text } from '../validate';
 import { UUID } from '../../directory/identifiers';
 
 
@@ -55,44 +55,70 @@ export function bulletinRoutes(routes: RouteTable, ctx: Context): void {
   });
 
   // Issue a bulletin (通报) from a complete spot check; the language is fixed now.
-  routes.add('post', '/api/spot-checks/:id/bulletins', 'spotchecks.open', async (req, res) => {
-    const id = String(req.params.id);
-    if (!UUID.test(id)) throw notFound(`spot check ${id}`);
-    // Every field is optional: no body at all is an empty one.
-    const input = parse(body, req.body ?? {});
-    const check = await spotCheckScope(pool, id);
-    if (!check) throw notFound(`spot check ${id}`);
-    assertWithinScope(req.user!, check.unitCodes);
-    const issued = await issueBulletin(pool, { spotCheckId: id, ...input }, req.user!.username, { zone: ctx.config.bureauTz, fallbackRegulation: ctx.config.regulation });
-    ctx.logger.info({ bulletin: issued.id, spotCheck: id, number: issued.number, version: issued.version, by: req.user!.username }, 'bulletin issued');
-    const base = `/api/bulletins/${issued.id}`;
-    res
-      .status(201)
-      .location(`${base}.html`)
-      .json({ ...issued, links: { html: `${base}.html`, pdf: `${base}.pdf`, csv: `${base}.csv` } });
-  });
+  routes.add(
+    {
+      method: 'post',
+      path: '/api/spot-checks/:id/bulletins',
+      permission: 'spotchecks.open',
+      summary: 'Issue a bulletin (通报) from a complete spot check',
+      description: 'The language is fixed at issue. `replaces` issues a new version of an earlier bulletin. Answers the bulletin with links to its HTML, PDF and CSV.',
+      tag: 'Compliance',
+      params: { id: 'the spot check id (UUID)' },
+      json: body,
+      // Every field is optional: no body at all is an empty one.
+      jsonOptional: true,
+      responses: { 201: 'json' },
+    },
+    async (req, res, valid) => {
+      const id = String(req.params.id);
+      if (!UUID.test(id)) throw notFound(`spot check ${id}`);
+      const input = valid.body();
+      const check = await spotCheckScope(pool, id);
+      if (!check) throw notFound(`spot check ${id}`);
+      assertWithinScope(req.user!, check.unitCodes);
+      const issued = await issueBulletin(pool, { spotCheckId: id, ...input }, req.user!.username, { zone: ctx.config.bureauTz, fallbackRegulation: ctx.config.regulation });
+      ctx.logger.info({ bulletin: issued.id, spotCheck: id, number: issued.number, version: issued.version, by: req.user!.username }, 'bulletin issued');
+      const base = `/api/bulletins/${issued.id}`;
+      res
+        .status(201)
+        .location(`${base}.html`)
+        .json({ ...issued, links: { html: `${base}.html`, pdf: `${base}.pdf`, csv: `${base}.csv` } });
+    },
+  );
 
   // The bulletins the caller may read (as requireReadable decides), newest first.
-  routes.add('get', '/api/bulletins', 'spotchecks.read', async (req, res) => {
-    res.json(await listBulletins(pool, parse(z.strictObject(pageQuery()), req.query, 'query'), req.user!));
+  const listQuery = z.strictObject(pageQuery());
+  routes.add({ method: 'get', path: '/api/bulletins', permission: 'spotchecks.read', summary: 'List the bulletins the caller may read, newest first', tag: 'Compliance', query: listQuery }, async (req, res, valid) => {
+    res.json(await listBulletins(pool, valid.query(), req.user!));
   });
 
   // The issued PDF as stored; HTML and CSV rendered from the stored content (the same every time).
-  routes.add('get', '/api/bulletins/:id.:format', 'spotchecks.read', async (req, res) => {
-    const id = String(req.params.id);
-    const format = String(req.params.format);
-    if (!UUID.test(id) || !Object.hasOwn(FORMATS, format)) throw notFound(`bulletin ${id}.${format}`);
-    const found = await getBulletin(pool, id);
-    if (!found) throw notFound(`bulletin ${id}`);
-    requireReadable(req, found.unitCodes);
-    const f = format as Format;
-    res.setHeader('Content-Type', FORMATS[f].type);
-    res.setHeader('Content-Disposition', disposition(FORMATS[f].disposition, found, f));
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Custody-Head', found.custodyHead);
-    if (found.replacedBy) res.setHeader('X-Replaced-By', found.replacedBy);
-    if (f === 'html') res.setHeader('Content-Security-Policy', HTML_CSP);
-    res.send(f === 'pdf' ? found.pdf : f === 'csv' ? bulletinCsv(found.content) : bulletinHtml(found.content));
-  });
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/bulletins/:id.:format',
+      permission: 'spotchecks.read',
+      summary: 'A bulletin as issued: the stored PDF, or HTML or CSV rendered from its stored content',
+      tag: 'Compliance',
+      params: { id: 'the bulletin id (UUID)', format: z.enum(Object.keys(FORMATS) as [Format, ...Format[]]).meta({ description: 'html, pdf or csv' }) },
+      responses: { 200: 'bulletin' },
+    },
+    async (req, res) => {
+      const id = String(req.params.id);
+      const format = String(req.params.format);
+      if (!UUID.test(id) || !Object.hasOwn(FORMATS, format)) throw notFound(`bulletin ${id}.${format}`);
+      const found = await getBulletin(pool, id);
+      if (!found) throw notFound(`bulletin ${id}`);
+      requireReadable(req, found.unitCodes);
+      const f = format as Format;
+      res.setHeader('Content-Type', FORMATS[f].type);
+      res.setHeader('Content-Disposition', disposition(FORMATS[f].disposition, found, f));
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('X-Custody-Head', found.custodyHead);
+      if (found.replacedBy) res.setHeader('X-Replaced-By', found.replacedBy);
+      if (f === 'html') res.setHeader('Content-Security-Policy', HTML_CSP);
+      res.send(f === 'pdf' ? found.pdf : f === 'csv' ? bulletinCsv(found.content) : bulletinHtml(found.content));
+    },
+  );
 }

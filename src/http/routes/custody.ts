@@ -7,7 +7,7 @@ import { caseCustodyTargets } from '../../evidence/case-custody';
 import { recordingFor } from '../../recordings/read';
 import { caseFor } from './cases';
 import type { RouteTable } from '../route-table';
-import { parse, text } from '../validate';
+import { text } from '../validate';
 
 const query = z.strictObject({
   recordingId: z.uuid('a recording id').optional(),
@@ -26,27 +26,30 @@ export function custodyRoutes(routes: RouteTable, ctx: Context): void {
   };
 
   // A scoped reader asks about a recording or a case in their scope; the whole log is the admin's.
-  routes.add('get', '/api/custody', 'custody.read', async (req, res) => {
-    const q = parse(query, req.query);
-    const page = { afterSeq: q.afterSeq, limit: q.limit };
-    if (q.recordingId && q.caseNo !== undefined) {
-      throw new AppError(400, 'conflicting_filters', 'give either recordingId or caseNo, not both', 'caseNo');
-    }
-    let items;
-    if (q.caseNo !== undefined) {
-      items = await caseEvents(req, q.caseNo, page);
-    } else if (q.recordingId) {
-      await recordingFor(pool, req.user!, req.reach!, q.recordingId);
-      items = await listCustody(pool, { target: `recording:${q.recordingId}`, ...page });
-    } else if (req.reach !== 'all') {
-      throw new AppError(400, 'filter_required', 'give the recordingId or caseNo whose custody events you want', 'recordingId');
-    } else {
-      items = await listCustody(pool, page);
-    }
-    res.json({ items, nextAfterSeq: items.length === q.limit ? items.at(-1)!.seq : null });
-  });
+  routes.add(
+    { method: 'get', path: '/api/custody', permission: 'custody.read', summary: 'Custody events of a recording or a case (the whole log: admins only)', query },
+    async (req, res, valid) => {
+      const q = valid.query();
+      const page = { afterSeq: q.afterSeq, limit: q.limit };
+      if (q.recordingId && q.caseNo !== undefined) {
+        throw new AppError(400, 'conflicting_filters', 'give either recordingId or caseNo, not both', 'caseNo');
+      }
+      let items;
+      if (q.caseNo !== undefined) {
+        items = await caseEvents(req, q.caseNo, page);
+      } else if (q.recordingId) {
+        await recordingFor(pool, req.user!, req.reach!, q.recordingId);
+        items = await listCustody(pool, { target: `recording:${q.recordingId}`, ...page });
+      } else if (req.reach !== 'all') {
+        throw new AppError(400, 'filter_required', 'give the recordingId or caseNo whose custody events you want', 'recordingId');
+      } else {
+        items = await listCustody(pool, page);
+      }
+      res.json({ items, nextAfterSeq: items.length === q.limit ? items.at(-1)!.seq : null });
+    },
+  );
 
-  routes.add('get', '/api/custody/verify', 'custody.read', async (_req, res) => {
+  routes.add({ method: 'get', path: '/api/custody/verify', permission: 'custody.read', summary: 'Verify the custody log’s hash chain from the first event to the head' }, async (_req, res) => {
     res.json(await verifyChain(pool));
   });
 }

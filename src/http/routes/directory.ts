@@ -11,34 +11,37 @@ import { createUnit, listUnits, unitIdOf, updateUnit } from '../../directory/uni
 import { assertMachineAccount, createUser, getUserByUsername, listUsers, updateUser } from '../../directory/users';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
-import { badgeNo, csvText, instant, parse, recorderSerial, text, unitCode, username } from '../validate';
+import { badgeNo, csvText, instant, recorderSerial, text, unitCode, username } from '../validate';
 
 export function directoryRoutes(routes: RouteTable, ctx: Context): void {
   const { pool, config } = ctx;
   const at = instant(config.bureauTz);
 
   // Units
-  routes.add('get', '/api/units', 'directory.read', async (req, res) => {
+  routes.add({ method: 'get', path: '/api/units', permission: 'directory.read', summary: 'List units (a scoped reader sees their own)' }, async (req, res) => {
     res.json({ items: await listUnits(pool, scopeUnitId(req)) });
   });
-  routes.add('post', '/api/units', 'directory.write', async (req, res) => {
-    const body = parse(z.strictObject({ code: unitCode, name: text(100) }), req.body);
+  const unitBody = z.strictObject({ code: unitCode, name: text(100) });
+  routes.add({ method: 'post', path: '/api/units', permission: 'directory.write', summary: 'Create a unit', json: unitBody, responses: { 201: 'json' } }, async (req, res, valid) => {
+    const body = valid.body();
     res.status(201).json(await createUnit(pool, body));
   });
-  routes.add('patch', '/api/units/:code', 'directory.write', async (req, res) => {
-    const body = parse(z.strictObject({ name: text(100).optional(), active: z.boolean().optional() }), req.body);
+  const unitPatch = z.strictObject({ name: text(100).optional(), active: z.boolean().optional() });
+  routes.add({ method: 'patch', path: '/api/units/:code', permission: 'directory.write', summary: 'Rename, deactivate or reactivate a unit', params: { code: unitCode }, json: unitPatch }, async (req, res, valid) => {
+    const body = valid.body();
     res.json(await updateUnit(pool, String(req.params.code), body));
   });
 
   // Officers
-  routes.add('get', '/api/officers', 'directory.read', async (req, res) => {
-    const query = parse(z.object({ unitCode: unitCode.optional() }), req.query, 'query');
+  const officersQuery = z.object({ unitCode: unitCode.optional() });
+  routes.add({ method: 'get', path: '/api/officers', permission: 'directory.read', summary: 'List officers, of one unit or of the caller’s scope', query: officersQuery }, async (req, res, valid) => {
+    const query = valid.query();
     const scope = scopeUnitId(req);
     const wanted = query.unitCode ? await unitIdOf(pool, query.unitCode) : null;
     if (scope !== null && wanted !== null && wanted !== scope) throw new AppError(403, 'out_of_scope', 'that unit is outside your scope');
     res.json({ items: await listOfficers(pool, wanted ?? scope) });
   });
-  routes.add('get', '/api/officers/:badgeNo', 'directory.read', async (req, res) => {
+  routes.add({ method: 'get', path: '/api/officers/:badgeNo', permission: 'directory.read', summary: 'An officer with their unit history and recorders', params: { badgeNo } }, async (req, res) => {
     const officer = await getOfficer(pool, String(req.params.badgeNo));
     if (!officer) throw notFound(`officer ${req.params.badgeNo}`);
     const scope = scopeUnitId(req);
@@ -47,25 +50,24 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
     }
     res.json(officer);
   });
-  routes.add('post', '/api/officers', 'directory.write', async (req, res) => {
-    const body = parse(z.strictObject({ badgeNo, name: text(100), unitCode, from: at.optional() }), req.body);
+  const officerBody = z.strictObject({ badgeNo, name: text(100), unitCode, from: at.optional() });
+  routes.add({ method: 'post', path: '/api/officers', permission: 'directory.write', summary: 'Create an officer in a unit (from a time, default always)', json: officerBody, responses: { 201: 'json' } }, async (req, res, valid) => {
+    const body = valid.body();
     res.status(201).json(await inTransaction(pool, (c) => createOfficer(c, { ...body, from: body.from ?? null })));
   });
-  routes.add('patch', '/api/officers/:badgeNo', 'directory.write', async (req, res) => {
-    const body = parse(
-      z.strictObject({ name: text(100).optional(), unitCode: unitCode.optional(), from: at.optional(), active: z.boolean().optional() }),
-      req.body,
-    );
+  const officerPatch = z.strictObject({ name: text(100).optional(), unitCode: unitCode.optional(), from: at.optional(), active: z.boolean().optional() });
+  routes.add({ method: 'patch', path: '/api/officers/:badgeNo', permission: 'directory.write', summary: 'Rename, move to another unit (from a time) or deactivate an officer', params: { badgeNo }, json: officerPatch }, async (req, res, valid) => {
+    const body = valid.body();
     if (body.from && !body.unitCode) throw new AppError(400, 'invalid_field', 'from goes with unitCode', 'from');
     const { officer } = await inTransaction(pool, (c) => updateOfficer(c, String(req.params.badgeNo), body));
     res.json(officer);
   });
 
   // Recorders
-  routes.add('get', '/api/recorders', 'directory.read', async (req, res) => {
+  routes.add({ method: 'get', path: '/api/recorders', permission: 'directory.read', summary: 'List recorders (a scoped reader: those used in their unit)' }, async (req, res) => {
     res.json({ items: await listRecorders(pool, scopeUnitId(req)) });
   });
-  routes.add('get', '/api/recorders/:serial', 'directory.read', async (req, res) => {
+  routes.add({ method: 'get', path: '/api/recorders/:serial', permission: 'directory.read', summary: 'A recorder with its assignment history', params: { serial: recorderSerial } }, async (req, res) => {
     const serial = String(req.params.serial);
     const recorder = await getRecorder(pool, serial);
     if (!recorder) throw notFound(`recorder ${serial}`);
@@ -75,52 +77,57 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
     }
     res.json(recorder);
   });
-  routes.add('post', '/api/recorders', 'directory.write', async (req, res) => {
-    const body = parse(z.strictObject({ serial: recorderSerial, model: text(100).optional() }), req.body);
+  const recorderBody = z.strictObject({ serial: recorderSerial, model: text(100).optional() });
+  routes.add({ method: 'post', path: '/api/recorders', permission: 'directory.write', summary: 'Register a recorder', json: recorderBody, responses: { 201: 'json' } }, async (req, res, valid) => {
+    const body = valid.body();
     res.status(201).json(await createRecorder(pool, body));
   });
-  routes.add('patch', '/api/recorders/:serial', 'directory.write', async (req, res) => {
-    const body = parse(
-      z.strictObject({ active: z.boolean().optional(), note: text(500).nullable().optional(), model: text(100).nullable().optional() }),
-      req.body,
-    );
+  const recorderPatch = z.strictObject({ active: z.boolean().optional(), note: text(500).nullable().optional(), model: text(100).nullable().optional() });
+  routes.add({ method: 'patch', path: '/api/recorders/:serial', permission: 'directory.write', summary: 'Change a recorder’s model or note, or take it out of service', params: { serial: recorderSerial }, json: recorderPatch }, async (req, res, valid) => {
+    const body = valid.body();
     res.json(await inTransaction(pool, (c) => updateRecorder(c, String(req.params.serial), body)));
   });
-  routes.add('post', '/api/recorders/:serial/assignments', 'directory.write', async (req, res) => {
-    const body = parse(z.strictObject({ badgeNo, from: at.optional() }), req.body);
-    const recorder = await inTransaction(pool, (c) => assignRecorder(c, String(req.params.serial), { badgeNo: body.badgeNo, from: body.from ?? 'now' }));
-    res.status(201).json(recorder);
-  });
+  const assignmentBody = z.strictObject({ badgeNo, from: at.optional() });
+  routes.add(
+    { method: 'post', path: '/api/recorders/:serial/assignments', permission: 'directory.write', summary: 'Assign a recorder to an officer from a time (default now)', params: { serial: recorderSerial }, json: assignmentBody, responses: { 201: 'json' } },
+    async (req, res, valid) => {
+      const body = valid.body();
+      const recorder = await inTransaction(pool, (c) => assignRecorder(c, String(req.params.serial), { badgeNo: body.badgeNo, from: body.from ?? 'now' }));
+      res.status(201).json(recorder);
+    },
+  );
 
   // Users and their machine tokens
   const role = z.enum(ROLES);
-  routes.add('get', '/api/users', 'directory.write', async (_req, res) => {
+  routes.add({ method: 'get', path: '/api/users', permission: 'directory.write', summary: 'List user accounts' }, async (_req, res) => {
     res.json({ items: await listUsers(pool) });
   });
-  routes.add('post', '/api/users', 'directory.write', async (req, res) => {
-    const body = parse(
-      z.strictObject({ username, password: z.string().max(256), role, badgeNo: badgeNo.optional(), unitCode: unitCode.optional() }),
-      req.body,
-    );
+  const userBody = z.strictObject({ username, password: z.string().max(256), role, badgeNo: badgeNo.optional(), unitCode: unitCode.optional() });
+  routes.add({ method: 'post', path: '/api/users', permission: 'directory.write', summary: 'Create a user account with a role', json: userBody, responses: { 201: 'json' } }, async (req, res, valid) => {
+    const body = valid.body();
     res.status(201).json(await createUser(pool, body, config.auth.passwordMinLength));
   });
-  routes.add('patch', '/api/users/:username', 'directory.write', async (req, res) => {
-    const body = parse(
-      z.strictObject({
-        active: z.boolean().optional(),
-        role: role.optional(),
-        unitCode: unitCode.nullable().optional(),
-        badgeNo: badgeNo.nullable().optional(),
-        password: z.string().max(256).optional(),
-      }),
-      req.body,
-    );
+  const userPatch = z.strictObject({
+    active: z.boolean().optional(),
+    role: role.optional(),
+    unitCode: unitCode.nullable().optional(),
+    badgeNo: badgeNo.nullable().optional(),
+    password: z.string().max(256).optional(),
+  });
+  routes.add({ method: 'patch', path: '/api/users/:username', permission: 'directory.write', summary: 'Change a user’s role, unit, badge or password, or deactivate them', params: { username }, json: userPatch }, async (req, res, valid) => {
+    const body = valid.body();
     res.json(await inTransaction(pool, (c) => updateUser(c, String(req.params.username), body, config.auth.passwordMinLength)));
   });
   routes.add(
-    'post',
-    '/api/users/:username/tokens',
-    'directory.write',
+    {
+      method: 'post',
+      path: '/api/users/:username/tokens',
+      permission: 'directory.write',
+      summary: 'Issue an API token for a machine account (station or integration)',
+      description: 'The token is shown once, in this answer; it does not expire until revoked.',
+      params: { username },
+      responses: { 201: 'json' },
+    },
     async (req, res) => {
       const user = await getUserByUsername(pool, String(req.params.username));
       if (!user) throw notFound(`user ${req.params.username}`);
@@ -130,9 +137,8 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
       ctx.logger.info({ username: user.username, tokenId: id, by: req.user!.username }, 'token issued');
       res.status(201).json({ token, username: user.username });
     },
-    'none',
   );
-  routes.add('delete', '/api/users/:username/tokens', 'directory.write', async (req, res) => {
+  routes.add({ method: 'delete', path: '/api/users/:username/tokens', permission: 'directory.write', summary: 'Revoke every API token of a machine account', params: { username } }, async (req, res) => {
     const user = await getUserByUsername(pool, String(req.params.username));
     if (!user) throw notFound(`user ${req.params.username}`);
     const revoked = await revokeUserTokens(pool, user.id, 'api');
@@ -142,14 +148,18 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
 
   // The bureau's spreadsheet
   routes.add(
-    'post',
-    '/api/directory/import',
-    'directory.write',
+    {
+      method: 'post',
+      path: '/api/directory/import',
+      permission: 'directory.write',
+      summary: 'Import the bureau’s directory spreadsheet (units, officers, recorders) as CSV',
+      description: 'UTF-8 or GB18030 (as Excel saves it). Answers what was created and updated, and the rows it refused with their reasons.',
+      raw: 'csv',
+    },
     async (req, res) => {
       const result = await importDirectory(pool, csvText(req.body), config.bureauTz);
       ctx.logger.info({ created: result.created, updated: result.updated, errors: result.errors.length, by: req.user!.username }, 'directory imported');
       res.json(result);
     },
-    'csv',
   );
 }

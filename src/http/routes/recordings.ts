@@ -5,12 +5,12 @@ import type { Context } from '../../context';
 import { AppError } from '../../errors';
 import { createReadStream } from 'node:fs';
 import { ingestOne, recordIngest, removeObjects, resolveMeta } from '../../ingest/ingest';
-import { tusRoutes } from '../../ingest/tus';
+import { tusOptions, tusRoutes } from '../../ingest/tus';
 import { RECORDING_STATUSES, recordingFor } from '../../recordings/read';
 import { fieldsSnapshot, parseIngestForm, type IngestState } from '../multipart-ingest';
 import type { RouteTable } from '../route-table';
 import { sendObject } from '../serve-object';
-import { badgeNo, holdBody, pageQuery, parse, periodQuery, recorderSerial, text, unitCode } from '../validate';
+import { badgeNo, holdBody, pageQuery, periodQuery, recorderSerial, text, unitCode } from '../validate';
 import { inTransaction } from '../../db/pool';
 import { listRecordings, type ListScope } from '../../recordings/list';
 import { listDockings } from '../../recordings/dockings';
@@ -43,9 +43,16 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
   // All or nothing: every file of the request is recorded (new or duplicate) in one transaction, or every
   // object this request stored is removed again.
   routes.add(
-    'post',
-    '/api/recordings',
-    'recordings.upload',
+    {
+      method: 'post',
+      path: '/api/recordings',
+      permission: 'recordings.upload',
+      summary: 'Upload footage as a multipart form (one or more files, fields first)',
+      description:
+        'Text fields (recorderSerial, badgeNo, startedAt, important, dockedAt, sha256) describe the file parts that follow them. All or nothing: every file is recorded (new or duplicate) or none. 201 when any file is new, 200 when all were already known.',
+      raw: 'multipart',
+      responses: { 200: 'json', 201: 'json' },
+    },
     async (req, res) => {
       const state: IngestState = { uploader: { user: req.user!, method: 'multipart', receivedAt: new Date() }, files: [], fieldsBeforeFiles: null, inFlight: [] };
       try {
@@ -65,7 +72,6 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
       ctx.logger.info({ files: recordings.length, new: recordings.filter((r) => !r.duplicate).length, by: req.user!.username }, 'footage ingested');
       res.status(recordings.every((r) => r.duplicate) ? 200 : 201).json({ recordings });
     },
-    'none',
   );
 
   // Resumable uploads end in the same path as multipart ones: the finished file is streamed into the store,
@@ -77,17 +83,28 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
     },
   });
 
-  routes.add('post', '/api/recordings/lookup', 'recordings.upload', async (req, res) => {
-    const { sha256 } = parse(z.strictObject({ sha256: z.array(z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits')).max(1000) }), req.body);
-    const wanted = [...new Set(sha256.map((s) => s.toLowerCase()))];
-    // An officer learns only about their own footage.
-    const own = req.reach === 'own' ? req.user!.officerId : null;
-    const { rows } = await pool.query<{ sha256: string }>(
-      'SELECT sha256 FROM recordings WHERE sha256 = ANY($1) AND ($2::bigint IS NULL OR officer_id = $2) ORDER BY sha256',
-      [wanted, own],
-    );
-    res.json({ known: rows.map((r) => r.sha256) });
-  });
+  // tus discovery: public, it tells what the server supports and nothing else.
+  const discovery = tusOptions(ctx);
+  routes.add(
+    { method: 'options', path: '/api/uploads', permission: 'public', summary: 'tus discovery: the protocol version, extensions and largest upload this server takes', tag: 'Uploads', responses: { 204: 'tus' } },
+    (req, res) => discovery(req, res, () => undefined),
+  );
+
+  const lookupBody = z.strictObject({ sha256: z.array(z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits')).max(1000) });
+  routes.add(
+    { method: 'post', path: '/api/recordings/lookup', permission: 'recordings.upload', summary: 'Which of these SHA-256 digests the server already holds (an uploader skips those)', json: lookupBody },
+    async (req, res, valid) => {
+      const { sha256 } = valid.body();
+      const wanted = [...new Set(sha256.map((s) => s.toLowerCase()))];
+      // An officer learns only about their own footage.
+      const own = req.reach === 'own' ? req.user!.officerId : null;
+      const { rows } = await pool.query<{ sha256: string }>(
+        'SELECT sha256 FROM recordings WHERE sha256 = ANY($1) AND ($2::bigint IS NULL OR officer_id = $2) ORDER BY sha256',
+        [wanted, own],
+      );
+      res.json({ known: rows.map((r) => r.sha256) });
+    },
+  );
 
   const visible = (req: Request) => recordingFor(pool, req.user!, req.reach!, String(req.params.id));
   // The bytes of a deleted recording are gone; its record stays.
@@ -107,84 +124,126 @@ export function recordingRoutes(routes: RouteTable, ctx: Context): void {
     ...periodQuery(ctx.config.bureauTz),
     ...pageQuery(500, 100),
   });
-  routes.add('get', '/api/recordings', 'recordings.read', async (req, res) => {
-    const q = parse(listQuery, req.query, 'query');
+  routes.add({ method: 'get', path: '/api/recordings', permission: 'recordings.read', summary: 'Search recordings in the caller’s scope, newest first', query: listQuery }, async (req, res, valid) => {
+    const q = valid.query();
     res.json(await listRecordings(pool, q, listScope(req)));
   });
 
   // What each docking brought (the recordings of one upload account and dockedAt), newest first, from the
   // footage the caller may see: an officer's own, a unit's, or the bureau's. from/to bound dockedAt.
   const dockingQuery = z.strictObject({ badgeNo: badgeNo.optional(), ...periodQuery(ctx.config.bureauTz), ...pageQuery() });
-  routes.add('get', '/api/dockings', 'recordings.read', async (req, res) => {
-    const q = parse(dockingQuery, req.query, 'query');
+  routes.add({ method: 'get', path: '/api/dockings', permission: 'recordings.read', summary: 'What each docking brought, newest first', query: dockingQuery }, async (req, res, valid) => {
+    const q = valid.query();
     res.json(await listDockings(pool, q, listScope(req)));
   });
 
-  routes.add('get', '/api/recordings/:id', 'recordings.read', async (req, res) => {
+  const id = 'the recording id (UUID)';
+  routes.add({ method: 'get', path: '/api/recordings/:id', permission: 'recordings.read', summary: 'A recording: its facts, processing state, playback, links and holds', params: { id } }, async (req, res) => {
     const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
     res.json(detail);
   });
 
   // What the browser plays: the original itself when it plays as it is, else the proxy the pipeline made.
   // A re-processing run keeps serving the previous proxy until its own is whole.
-  routes.add('get', '/api/recordings/:id/proxy', 'recordings.read', async (req, res) => {
-    const rec = await stillStored(req);
-    const { proxy, objectKey } = rec.stored;
-    if (!proxy) throw notPlayable(rec.status, rec.statusReason);
-    const original = proxy.kind === 'original';
-    await recordAccess(pool, req.user!.username, rec.id, 'view', { via: 'proxy' }, ctx.config.custodyViewWindowMs);
-    await sendObject(req, res, ctx.store, original ? objectKey : proxy.key, {
-      contentType: original ? contentTypeOf(rec.container) : 'video/mp4',
-      size: original ? rec.size : proxy.size,
-      etag: original ? rec.sha256 : `${rec.sha256.slice(0, 16)}-${proxy.key.slice(proxy.key.lastIndexOf('/') + 1)}`,
-    });
-  });
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/recordings/:id/proxy',
+      permission: 'recordings.read',
+      summary: 'Play a recording: the original when the browser plays it as it is, else its proxy (Range supported)',
+      description: 'Each view is on the custody record. 409 not_ready (with Retry-After) until processing made a proxy.',
+      params: { id },
+      responses: { 200: 'media', 206: 'media' },
+    },
+    async (req, res) => {
+      const rec = await stillStored(req);
+      const { proxy, objectKey } = rec.stored;
+      if (!proxy) throw notPlayable(rec.status, rec.statusReason);
+      const original = proxy.kind === 'original';
+      await recordAccess(pool, req.user!.username, rec.id, 'view', { via: 'proxy' }, ctx.config.custodyViewWindowMs);
+      await sendObject(req, res, ctx.store, original ? objectKey : proxy.key, {
+        contentType: original ? contentTypeOf(rec.container) : 'video/mp4',
+        size: original ? rec.size : proxy.size,
+        etag: original ? rec.sha256 : `${rec.sha256.slice(0, 16)}-${proxy.key.slice(proxy.key.lastIndexOf('/') + 1)}`,
+      });
+    },
+  );
 
   // The bytes as stored, for evidence: Range for resumed downloads, the SHA-256 to check them against.
-  routes.add('get', '/api/recordings/:id/original', 'recordings.read', async (req, res) => {
-    const rec = await stillStored(req);
-    await recordAccess(pool, req.user!.username, rec.id, 'download', { sha256: rec.sha256 }, ctx.config.custodyViewWindowMs);
-    await sendObject(req, res, ctx.store, rec.stored.objectKey, {
-      contentType: contentTypeOf(rec.container),
-      size: rec.size,
-      etag: rec.sha256,
-      downloadName: rec.filename,
-      headers: { 'X-Content-SHA256': rec.sha256 },
-    });
-  });
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/recordings/:id/original',
+      permission: 'recordings.read',
+      summary: 'Download the original as stored (Range supported; X-Content-SHA256 to check it against)',
+      description: 'Each download is on the custody record.',
+      params: { id },
+      responses: { 200: 'media', 206: 'media' },
+    },
+    async (req, res) => {
+      const rec = await stillStored(req);
+      await recordAccess(pool, req.user!.username, rec.id, 'download', { sha256: rec.sha256 }, ctx.config.custodyViewWindowMs);
+      await sendObject(req, res, ctx.store, rec.stored.objectKey, {
+        contentType: contentTypeOf(rec.container),
+        size: rec.size,
+        etag: rec.sha256,
+        downloadName: rec.filename,
+        headers: { 'X-Content-SHA256': rec.sha256 },
+      });
+    },
+  );
 
   // The poster frame, or with ?kind=sprite the scrubbing sheet (its geometry is in the recording's `playback`).
-  routes.add('get', '/api/recordings/:id/thumbnail', 'recordings.read', async (req, res) => {
-    const { kind } = parse(z.strictObject({ kind: z.enum(['poster', 'sprite']).default('poster') }), req.query);
-    const rec = await stillStored(req);
-    const image = kind === 'sprite' ? rec.stored.thumbnails?.sprite : rec.stored.thumbnails?.poster;
-    if (!image) {
-      if (rec.status === 'ready' || rec.status === 'unplayable') {
-        throw new AppError(404, 'no_thumbnail', rec.stored.thumbnails?.error ?? `recording ${rec.id} has no ${kind} image (${rec.statusReason ?? (rec.media ? 'no video stream' : rec.status)})`);
+  const thumbnailQuery = z.strictObject({ kind: z.enum(['poster', 'sprite']).default('poster') });
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/recordings/:id/thumbnail',
+      permission: 'recordings.read',
+      summary: 'The poster frame, or with kind=sprite the scrubbing sheet (JPEG)',
+      params: { id },
+      query: thumbnailQuery,
+      responses: { 200: 'jpeg', 206: 'jpeg' },
+    },
+    async (req, res, valid) => {
+      const { kind } = valid.query();
+      const rec = await stillStored(req);
+      const image = kind === 'sprite' ? rec.stored.thumbnails?.sprite : rec.stored.thumbnails?.poster;
+      if (!image) {
+        if (rec.status === 'ready' || rec.status === 'unplayable') {
+          throw new AppError(404, 'no_thumbnail', rec.stored.thumbnails?.error ?? `recording ${rec.id} has no ${kind} image (${rec.statusReason ?? (rec.media ? 'no video stream' : rec.status)})`);
+        }
+        throw notPlayable(rec.status, rec.statusReason);
       }
-      throw notPlayable(rec.status, rec.statusReason);
-    }
-    await recordAccess(pool, req.user!.username, rec.id, 'view', { via: kind }, ctx.config.custodyViewWindowMs);
-    await sendObject(req, res, ctx.store, image.key, { contentType: 'image/jpeg', size: image.size, etag: image.key.slice(image.key.lastIndexOf('/') + 1) });
-  });
+      await recordAccess(pool, req.user!.username, rec.id, 'view', { via: kind }, ctx.config.custodyViewWindowMs);
+      await sendObject(req, res, ctx.store, image.key, { contentType: 'image/jpeg', size: image.size, etag: image.key.slice(image.key.lastIndexOf('/') + 1) });
+    },
+  );
 
   // A reviewer's or supervisor's mark keeps unlinked footage for the important period (REGULATION.md).
-  routes.add('post', '/api/recordings/:id/important', 'links.write', async (req, res) => {
-    const input = parse(z.strictObject({ important: z.boolean(), reason: text(500) }), req.body);
-    const rec = await recordingFor(pool, req.user!, req.reach!, String(req.params.id), undefined, 'write');
-    if (rec.status === 'deleted') throw gone();
-    const result = await inTransaction(pool, (c) => markImportant(c, rec.id, input.important, req.user!.username, input.reason, ctx.config.retention));
-    if (!result) throw gone();
-    const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
-    res.json(detail);
-  });
+  const importantBody = z.strictObject({ important: z.boolean(), reason: text(500) });
+  routes.add(
+    { method: 'post', path: '/api/recordings/:id/important', permission: 'links.write', summary: 'Mark a recording important (kept for the important period) or unmark it, with a reason', params: { id }, json: importantBody },
+    async (req, res, valid) => {
+      const input = valid.body();
+      const rec = await recordingFor(pool, req.user!, req.reach!, String(req.params.id), undefined, 'write');
+      if (rec.status === 'deleted') throw gone();
+      const result = await inTransaction(pool, (c) => markImportant(c, rec.id, input.important, req.user!.username, input.reason, ctx.config.retention));
+      if (!result) throw gone();
+      const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
+      res.json(detail);
+    },
+  );
 
   // Legal holds are the admin's: while one is on, the retention run deletes nothing it covers.
-  routes.add('post', '/api/recordings/:id/hold', 'holds.write', async (req, res) => {
-    const input = parse(holdBody, req.body);
-    const rec = await visible(req);
-    await inTransaction(pool, (c) => setHold(c, { recordingId: rec.id }, input.on, req.user!.username, input.reason));
-    const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
-    res.json(detail);
-  });
+  routes.add(
+    { method: 'post', path: '/api/recordings/:id/hold', permission: 'holds.write', summary: 'Set or lift a legal hold on a recording, with a reason', params: { id }, json: holdBody },
+    async (req, res, valid) => {
+      const input = valid.body();
+      const rec = await visible(req);
+      await inTransaction(pool, (c) => setHold(c, { recordingId: rec.id }, input.on, req.user!.username, input.reason));
+      const { officerId: _o, unitId: _u, stored: _s, ...detail } = await visible(req);
+      res.json(detail);
+    },
+  );
 }

@@ -7,7 +7,7 @@ import { ratioBasisPoints, SAMPLE_MODES } from '../../compliance/sampling';
 import { notFound } from '../../errors';
 import { bulletinsOfChecks } from '../../compliance/lists';
 import type { RouteTable } from '../route-table';
-import { pageQuery, parse, text, unitCode, username } from '../validate';
+import { pageQuery, text, unitCode, username } from '../validate';
 import { UUID } from '../../directory/identifiers';
 
 // Spot checks (API.md "Compliance"; REGULATION.md "Spot checks"). Shapes are checked here, scope and state in
@@ -71,36 +71,60 @@ export function spotCheckRoutes(routes: RouteTable, ctx: Context): void {
   const deps = { bureauTz: ctx.config.bureauTz, regulation: ctx.config.regulation };
 
   // Every call is a recorded draw (an empty one too), on the custody log with its seed.
-  routes.add('post', '/api/spot-checks', 'spotchecks.open', async (req, res) => {
-    const input = parse(openBody, req.body);
-    const check = await openSpotCheck(pool, deps, input, actor(req));
-    ctx.logger.info({ spotCheck: check.id, items: check.items.length, by: req.user!.username }, 'spot check opened');
-    res.status(201).json(check);
-  });
+  routes.add(
+    {
+      method: 'post',
+      path: '/api/spot-checks',
+      permission: 'spotchecks.open',
+      summary: 'Open a spot check: draw a sample of activities of a period (reproducible from its seed)',
+      description: 'Every call is a recorded draw, on the custody log with its seed. `to` may not be before `from`.',
+      json: openBody,
+      responses: { 201: 'json' },
+    },
+    async (req, res, valid) => {
+      const input = valid.body();
+      const check = await openSpotCheck(pool, deps, input, actor(req));
+      ctx.logger.info({ spotCheck: check.id, items: check.items.length, by: req.user!.username }, 'spot check opened');
+      res.status(201).json(check);
+    },
+  );
 
   // The checks the caller may read, newest first, each with its bulletins (see listSpotChecks for the summary).
   const listQuery = z.strictObject({ status: z.enum(SPOT_CHECK_STATUSES).optional(), ...pageQuery() });
-  routes.add('get', '/api/spot-checks', 'spotchecks.read', async (req, res) => {
-    res.json(await listSpotChecks(pool, parse(listQuery, req.query, 'query'), actor(req)));
+  routes.add({ method: 'get', path: '/api/spot-checks', permission: 'spotchecks.read', summary: 'List the spot checks the caller may read, newest first, each with its bulletins', query: listQuery }, async (req, res, valid) => {
+    res.json(await listSpotChecks(pool, valid.query(), actor(req)));
   });
 
-  routes.add('get', '/api/spot-checks/:id', 'spotchecks.read', async (req, res) => {
+  routes.add({ method: 'get', path: '/api/spot-checks/:id', permission: 'spotchecks.read', summary: 'A spot check with its items, verdicts and bulletins', params: { id: 'the spot check id (UUID)' } }, async (req, res) => {
     const check = await spotCheckFor(pool, checkId(req), actor(req));
     // Its bulletins too (those the reader may read), so the check's page needs nothing else.
     res.json({ ...check, bulletins: await bulletinsOfChecks(pool, [check.id], actor(req)) });
   });
 
-  routes.add('patch', '/api/spot-checks/:id/items/:itemId', 'verdicts.record', async (req, res) => {
-    const id = checkId(req);
-    const itemId = String(req.params.itemId);
-    if (!/^[1-9]\d{0,15}$/.test(itemId)) throw notFound(`item ${itemId} of spot check ${id}`);
-    const input = parse(verdictsBody, req.body);
-    res.json(await recordVerdicts(pool, id, Number(itemId), input, actor(req)));
-  });
+  routes.add(
+    {
+      method: 'patch',
+      path: '/api/spot-checks/:id/items/:itemId',
+      permission: 'verdicts.record',
+      summary: 'Record verdicts (M1–M4) and a note on an item of a spot check',
+      params: { id: 'the spot check id (UUID)', itemId: 'the item number' },
+      json: verdictsBody,
+    },
+    async (req, res, valid) => {
+      const id = checkId(req);
+      const itemId = String(req.params.itemId);
+      if (!/^[1-9]\d{0,15}$/.test(itemId)) throw notFound(`item ${itemId} of spot check ${id}`);
+      const input = valid.body();
+      res.json(await recordVerdicts(pool, id, Number(itemId), input, actor(req)));
+    },
+  );
 
-  routes.add('post', '/api/spot-checks/:id/abandon', 'spotchecks.open', async (req, res) => {
-    const id = checkId(req);
-    const input = parse(abandonBody, req.body);
-    res.json(await abandonSpotCheck(pool, id, input.reason, actor(req)));
-  });
+  routes.add(
+    { method: 'post', path: '/api/spot-checks/:id/abandon', permission: 'spotchecks.open', summary: 'Abandon a spot check, with a reason', params: { id: 'the spot check id (UUID)' }, json: abandonBody },
+    async (req, res, valid) => {
+      const id = checkId(req);
+      const input = valid.body();
+      res.json(await abandonSpotCheck(pool, id, input.reason, actor(req)));
+    },
+  );
 }

@@ -15,6 +15,7 @@ const TABS: { href: string; label: MessageKey }[] = [
   { href: '/admin/retention', label: 'admin.tab.retention' },
   { href: '/admin/holds', label: 'admin.tab.holds' },
   { href: INTEGRITY_PAGE, label: 'admin.tab.integrity' },
+  { href: '/admin/api', label: 'admin.tab.api' },
 ];
 
 /** The tabs across the admin pages; the queue dashboard is the server's own page, so a plain link. */

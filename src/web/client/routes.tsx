@@ -14,6 +14,7 @@ import { MyDockingsPage } from './pages/my-dockings';
 import { AdminUnitsPage, AdminOfficersPage, AdminRecordersPage, AdminUsersPage, AdminImportPage, AdminStationsPage } from './pages/admin-directory';
 import { AdminRetentionPage, AdminHoldsPage } from './pages/admin-retention';
 import { AdminIntegrityPage } from './pages/admin-integrity';
+import { ApiDocsPage } from './pages/api-docs';
 
 export type PageProps = { params: Record<string, string>; query: URLSearchParams };
 
@@ -51,6 +52,7 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/admin/retention', page: AdminRetentionPage, roles: ADMIN },
   { pattern: '/admin/holds', page: AdminHoldsPage, roles: ADMIN },
   { pattern: '/admin/integrity', page: AdminIntegrityPage, roles: ADMIN },
+  { pattern: '/admin/api', page: ApiDocsPage, roles: ADMIN },
 ];
 
 /** Where a role lands after login. */
