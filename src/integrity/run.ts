@@ -75,20 +75,37 @@ export async function runIntegrityAudit(deps: RunDeps, now = new Date()): Promis
     );
   }
   deps.logger.info({ ...counts, perRun: share.perRun, limit: share.limit, cycleDays }, 'integrity audit: this run\'s share');
+  const report = await auditAndRecord(deps, now, { limit: share.limit, olderThan: new Date(now.getTime() - RUN_WINDOW_MS) });
+  return { ...report, share, counts };
+}
+
+/**
+ * A run the operator asks for (`npm run cli -- integrity audit --all | --limit N`), outside the daily share:
+ * every stored original, or the `limit` longest unaudited (never audited first), re-hashed now even if checked
+ * within the run window. A restore check needs all of them. Recorded as a run like the daily one.
+ */
+export async function runIntegrityAuditNow(deps: RunDeps, o: { limit?: number }, now = new Date()): Promise<AuditReport & { planned: number; live: number }> {
+  const { live } = await shareCounts(deps.pool, now, deps.config.integrity.cycleDays);
+  const planned = Math.min(o.limit ?? live, live);
+  return { ...(await auditAndRecord(deps, now, { limit: planned, olderThan: now })), planned, live };
+}
+
+/** Re-hashes what was planned and records the run; a run the store fails is recorded with its error, then fails. */
+async function auditAndRecord(deps: RunDeps, now: Date, plan: { limit: number; olderThan: Date }): Promise<AuditReport> {
   const report = emptyAuditReport();
   try {
-    if (share.limit > 0) await auditRecordings(deps, { limit: share.limit, olderThan: new Date(now.getTime() - RUN_WINDOW_MS) }, report);
+    if (plan.limit > 0) await auditRecordings(deps, plan, report);
   } catch (err) {
-    await recordRun(deps, now, share.limit, report, err instanceof Error ? err.message : String(err)).catch((e: unknown) =>
+    await recordRun(deps, now, plan.limit, report, err instanceof Error ? err.message : String(err)).catch((e: unknown) =>
       deps.logger.error({ err: e }, 'could not record the failed integrity audit run'),
     );
     throw err;
   }
-  await recordRun(deps, now, share.limit, report, null);
+  await recordRun(deps, now, plan.limit, report, null);
   if (report.failures.length) {
     // The summary of the run's lines above (each failure has its own): the first ids, however many failed.
     const recordingIds = report.failures.slice(0, 20).map((f) => f.recordingId);
     deps.logger.error({ mismatch: report.mismatch, missing: report.missing, recordingIds }, 'integrity audit: originals failed their check');
   }
-  return { ...report, share, counts };
+  return report;
 }

@@ -1,0 +1,133 @@
+import { issueToken, revokeUserTokens } from '../auth/tokens';
+import { isRole, ROLES, type Role } from '../auth/roles';
+import { inTransaction } from '../db/pool';
+import { USERNAME } from '../directory/identifiers';
+import { AppError, notFound } from '../errors';
+import { assertMachineAccount, createUser, getUserByUsername, listUsers, updateUser, type User } from '../directory/users';
+import { flag, need, str, UsageError, type Command, type Values } from './command';
+
+// Accounts, as the admin's user pages manage them (src/directory/users.ts), for when there is no admin yet
+// or no browser: the first admin, a locked-out admin's password, a station's token.
+
+function role(values: Values): Role {
+  const r = need(values, 'role');
+  if (!isRole(r)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  return r;
+}
+
+const describe = (u: User) => [u.username, u.role, u.unitCode ?? '-', u.badgeNo ?? '-', u.active ? 'active' : 'deactivated'].join('\t');
+
+/** `--unit CODE` sets it, `--no-unit` clears it, neither leaves it (undefined). */
+function setOrClear(values: Values, name: string): string | null | undefined {
+  if (values[name] !== undefined && values[`no-${name}`]) throw new UsageError(`give --${name} or --no-${name}, not both`);
+  if (values[`no-${name}`]) return null;
+  return values[name] === undefined ? undefined : need(values, name);
+}
+
+export const userCommands: Command[] = [
+  {
+    name: 'users add',
+    options: { username: str, password: str, role: str, unit: str, badge: str },
+    prepare({ values }, config) {
+      const username = need(values, 'username');
+      if (!USERNAME.test(username)) throw new UsageError('--username may hold letters, digits, ., _ and - (2 to 64)');
+      const input = { username, password: need(values, 'password'), role: role(values), unitCode: values.unit as string | undefined, badgeNo: values.badge as string | undefined };
+      return async ({ pool, out }) => {
+        const user = await createUser(pool, input, config.auth.passwordMinLength);
+        out(`created user ${user.username} (${user.role}${user.unitCode ? `, unit ${user.unitCode}` : ''})`);
+        return 0;
+      };
+    },
+  },
+  {
+    name: 'users list',
+    options: {},
+    prepare: () => async ({ pool, out }) => {
+      for (const u of await listUsers(pool)) out(describe(u));
+      return 0;
+    },
+  },
+  {
+    name: 'users deactivate',
+    options: { username: str },
+    prepare({ values }, config) {
+      const username = need(values, 'username');
+      return async ({ pool, out }) => {
+        const user = await inTransaction(pool, (c) => updateUser(c, username, { active: false }, config.auth.passwordMinLength));
+        out(`deactivated ${user.username}; its sessions and tokens are revoked`);
+        return 0;
+      };
+    },
+  },
+  {
+    name: 'users activate',
+    options: { username: str },
+    prepare({ values }, config) {
+      const username = need(values, 'username');
+      return async ({ pool, out }) => {
+        const user = await inTransaction(pool, (c) => updateUser(c, username, { active: true }, config.auth.passwordMinLength));
+        out(`activated ${user.username}; it logs in again (a station or integration account needs a new token)`);
+        return 0;
+      };
+    },
+  },
+  {
+    name: 'users update',
+    options: { username: str, role: str, unit: str, 'no-unit': flag, badge: str, 'no-badge': flag },
+    prepare({ values }, config) {
+      const username = need(values, 'username');
+      const change = {
+        ...(values.role !== undefined ? { role: role(values) } : {}),
+        ...(setOrClear(values, 'unit') !== undefined ? { unitCode: setOrClear(values, 'unit') } : {}),
+        ...(setOrClear(values, 'badge') !== undefined ? { badgeNo: setOrClear(values, 'badge') } : {}),
+      };
+      if (!Object.keys(change).length) throw new UsageError('give what to change: --role, --unit, --no-unit, --badge or --no-badge');
+      return async ({ pool, out }) => {
+        const user = await inTransaction(pool, (c) => updateUser(c, username, change, config.auth.passwordMinLength));
+        out(describe(user));
+        return 0;
+      };
+    },
+  },
+  {
+    name: 'users password',
+    options: { username: str, password: str },
+    prepare({ values }, config) {
+      const username = need(values, 'username');
+      const password = need(values, 'password');
+      return async ({ pool, out }) => {
+        const user = await inTransaction(pool, (c) => updateUser(c, username, { password }, config.auth.passwordMinLength));
+        out(`password changed for ${user.username}; its login sessions are ended`);
+        return 0;
+      };
+    },
+  },
+  {
+    name: 'tokens issue',
+    options: { username: str },
+    prepare({ values }) {
+      const username = need(values, 'username');
+      return async ({ pool, out }) => {
+        const user = await getUserByUsername(pool, username);
+        if (!user) throw notFound(`user ${username}`);
+        if (!user.active) throw new AppError(422, 'user_inactive', `user ${user.username} is deactivated`, 'username');
+        assertMachineAccount(user.role);
+        out((await issueToken(pool, user.id, 'api', null)).token);
+        return 0;
+      };
+    },
+  },
+  {
+    name: 'tokens revoke',
+    options: { username: str },
+    prepare({ values }) {
+      const username = need(values, 'username');
+      return async ({ pool, out }) => {
+        const user = await getUserByUsername(pool, username);
+        if (!user) throw notFound(`user ${username}`);
+        out(`revoked ${await revokeUserTokens(pool, user.id, 'api')} token(s) of ${user.username}`);
+        return 0;
+      };
+    },
+  },
+];
