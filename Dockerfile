@@ -51,8 +51,9 @@ VOLUME ["/data"]
 
 USER node
 EXPOSE 8080
-# No curl in the slim image: Node's own fetch asks /healthz. A worker container has no HTTP port:
-# docker-compose.yml turns this check off for it.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# No curl in the slim image: Node's own fetch asks /healthz. The API answers it on PORT; a worker answers it on
+# PORT too, or on METRICS_PORT when that is set (its only listener then): the check asks PORT and, when nothing
+# listens there, METRICS_PORT. An answer other than 2xx (503: a dependency is down) is unhealthy at once.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "const ports = [process.env.PORT || 8080, process.env.METRICS_PORT].filter(Boolean); const ask = (i) => i >= ports.length ? process.exit(1) : fetch('http://127.0.0.1:' + ports[i] + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => ask(i + 1)); ask(0);"]
 CMD ["node", "dist/src/main.js", "api"]
