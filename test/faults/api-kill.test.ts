@@ -10,6 +10,7 @@ import { startTestEnv, type TestEnv } from '../support/harness';
 import { storageSettings, type TestServer } from '../support/s3rver';
 import { footage, heldMultipartUpload, MiB, objectKeys, objectSha256, runTs, tusClient, type Child } from './upload-helpers';
 import { waitFor } from '../support/wait';
+import { parseLogLines } from '../support/log-capture';
 
 /*
  * Issue 8, "the API process is killed mid-upload": the API runs as a child process (`src/main.ts api`) on the
@@ -67,12 +68,7 @@ async function startApi(): Promise<Child & { base: string }> {
   return { ...api, base: `http://127.0.0.1:${port}` };
 }
 
-const logLines = (api: Child) =>
-  api
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const logLines = (api: Child) => parseLogLines(api.output());
 
 const count = async (sql: string, params: unknown[] = []) => Number((await env.ctx.pool.query(sql, params)).rows[0].count);
 const exists = (file: string) => stat(file).then(() => true, () => false);

@@ -11,6 +11,7 @@ import { fixtureFileName, makeFixture } from '../fixtures/media';
 import { seedBureau } from '../support/bureau';
 import { startTestEnv, type TestEnv } from '../support/harness';
 import { childrenOf, isRunning, type ProcInfo } from '../support/procs';
+import { parseLogLines } from '../support/log-capture';
 
 /*
  * Issue 4, "How the jobs behave", with real worker processes and real ffmpeg: a worker killed mid-transcode
@@ -125,17 +126,7 @@ async function startWorker(name: string, extra: Record<string, string> = {}): Pr
     pid: child.pid!,
     child,
     output: () => out,
-    logs: () =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => {
-          try {
-            return JSON.parse(l) as Record<string, unknown>;
-          } catch {
-            return { unparsed: l };
-          }
-        }),
+    logs: () => parseLogLines(out),
     exited,
   };
   started.push(w);

@@ -15,3 +15,17 @@ export function captureLogs(level: string = 'info'): { logger: Logger; lines: Lo
   const logger = pino({ level, base: { pid: process.pid } }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
   return { logger, lines, at: (min) => lines.filter((l) => l.level >= min) };
 }
+
+/** The JSON log lines a child process wrote (pino on stdout/stderr); other output is kept as `{unparsed}`. */
+export function parseLogLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return { unparsed: l };
+      }
+    });
+}
