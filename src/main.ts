@@ -56,7 +56,6 @@ async function main(): Promise<void> {
     // unless the worker role in this same process already does.
     sweeper = startUploadSweeper(ctx, { tus: true, store: role === 'api' });
   }
-  if (role !== 'api') worker = startWorkerRole(ctx);
   // /metrics: on METRICS_PORT without credentials when set; else on PORT to admins, which for the worker role
   // (no API server) means a server of its own, with /healthz beside it.
   const metricsPort = config.metrics.port ?? (role === 'worker' ? config.port : undefined);
@@ -69,8 +68,14 @@ async function main(): Promise<void> {
           health: role === 'worker',
           port: metricsPort,
           host: config.metrics.port !== undefined ? config.metrics.host : config.host,
+        }).catch((err: NodeJS.ErrnoException) => {
+          // Before any job is taken: a worker beside an API on one machine would otherwise fail here half-started.
+          if (err.code !== 'EADDRINUSE') throw err;
+          const setting = config.metrics.port !== undefined ? 'METRICS_PORT' : 'PORT';
+          throw new Error(`port ${metricsPort} (${setting}) is in use: give this ${role} process its own ${setting}${setting === 'PORT' ? ' or METRICS_PORT' : ''}`, { cause: err });
         });
   if (metricsServer) logger.info({ port: metricsPort, open: config.metrics.port !== undefined }, 'metrics listening');
+  if (role !== 'api') worker = startWorkerRole(ctx);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -106,3 +107,19 @@ test('both processes stop cleanly on SIGTERM, their metrics listeners with them'
   expect(await worker.exited).toEqual({ code: 0, signal: null });
   await expect(fetch(url(ports.metrics, '/metrics'))).rejects.toThrow();
 });
+
+test('a worker whose port is taken (beside an API on one machine) stops before taking any job, naming the setting', async () => {
+  const env = { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, REDIS_PREFIX: prefix, LOG_LEVEL: 'info', HOST: '127.0.0.1' };
+  // A port already in use, as an API process's would be to a worker started with the same PORT.
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    const clash = runTs(['src/main.ts', 'worker'], { ...env, PORT: String(port) });
+    expect(await clash.exited).toEqual({ code: 1, signal: null });
+    expect(clash.output()).toContain(`port ${port} (PORT) is in use: give this worker process its own PORT or METRICS_PORT`);
+    expect(clash.output()).not.toContain('worker started');
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
+}, 60_000);
