@@ -44,18 +44,41 @@ export interface Verification {
   reason?: string;
 }
 
+/** Where a walk of the chain stands: the last event verified and its hash (seq 0 and 64 zeros before the first). */
+export interface ChainPoint {
+  seq: number;
+  hash: string;
+}
+
+export interface ChainStretch extends Verification {
+  /** The last event verified. */
+  last: ChainPoint;
+  /** The walk reached the newest event (rather than stopping at `maxEvents` or a broken link). */
+  reachedEnd: boolean;
+}
+
 /**
- * Walks the whole chain in seq order and recomputes every hash from the stored fields, as anyone holding a
- * dump could (DESIGN.md, invariant 3). Reads in batches, so memory does not grow with the log.
+ * Verifies the chain after `from` for at most `maxEvents` events, recomputing every hash from the stored fields
+ * as anyone holding a dump could (DESIGN.md, invariant 3). Reads in batches, so memory does not grow with the
+ * log; a walk can go on later from the `last` point it returns.
  */
-export async function verifyChain(db: Db, batch = 5000): Promise<Verification> {
-  let prevHash = GENESIS_HASH;
-  let prevSeq = 0;
+export async function verifyChainStretch(db: Db, from: ChainPoint = { seq: 0, hash: GENESIS_HASH }, maxEvents = Infinity, batch = 5000): Promise<ChainStretch> {
+  let { seq: prevSeq, hash: prevHash } = from;
   let events = 0;
   for (;;) {
-    const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM custody_events WHERE seq > $1 ORDER BY seq LIMIT $2`, [prevSeq, batch]);
+    const asked = Math.min(batch, maxEvents - events);
+    if (asked <= 0) return { ok: true, events, head: prevHash, last: { seq: prevSeq, hash: prevHash }, reachedEnd: false };
+    const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM custody_events WHERE seq > $1 ORDER BY seq LIMIT $2`, [prevSeq, asked]);
     for (const r of rows) {
-      const bad = (reason: string): Verification => ({ ok: false, events: events + 1, head: prevHash, firstBadSeq: r.seq, reason });
+      const bad = (reason: string): ChainStretch => ({
+        ok: false,
+        events: events + 1,
+        head: prevHash,
+        firstBadSeq: r.seq,
+        reason,
+        last: { seq: prevSeq, hash: prevHash },
+        reachedEnd: false,
+      });
       if (r.seq !== prevSeq + 1) return bad(`event ${prevSeq + 1} is missing`);
       if (r.prevHash !== prevHash) return bad('its prevHash is not the hash of the event before it');
       const expected = eventHash(prevHash, { seq: r.seq, at: r.at.toISOString(), actor: r.actor, action: r.action, target: r.target, detail: r.detail });
@@ -64,6 +87,12 @@ export async function verifyChain(db: Db, batch = 5000): Promise<Verification> {
       prevSeq = r.seq;
       events++;
     }
-    if (rows.length < batch) return { ok: true, events, head: prevHash };
+    if (rows.length < asked) return { ok: true, events, head: prevHash, last: { seq: prevSeq, hash: prevHash }, reachedEnd: true };
   }
+}
+
+/** Walks the whole chain in seq order (GET /api/custody/verify, `custody verify`). */
+export async function verifyChain(db: Db, batch = 5000): Promise<Verification> {
+  const { last: _last, reachedEnd: _end, ...verification } = await verifyChainStretch(db, undefined, Infinity, batch);
+  return verification;
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../db/pool';
-import { eventHash, GENESIS_HASH } from '../custody/chain';
+import { GENESIS_HASH } from '../custody/chain';
+import { verifyChainStretch, type ChainPoint } from '../custody/read';
 
 export interface CustodyStatus {
   /** False once an event was found whose link does not hold (until a later full pass finds the chain whole). */
@@ -12,17 +13,6 @@ export interface CustodyStatus {
   badSeq: number | null;
 }
 
-interface Row {
-  seq: number;
-  at: Date;
-  actor: string;
-  action: string;
-  target: string;
-  detail: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
-
 /**
  * Verifies the custody chain a bounded stretch at a time, so /metrics can report its state without walking a
  * million events per scrape. Each call goes on from where the last one stopped: new events are checked as
@@ -32,8 +22,7 @@ interface Row {
  */
 export class CustodyWatch {
   // The walk: the last event verified in this pass, and its hash.
-  private seq = 0;
-  private hash = GENESIS_HASH;
+  private last: ChainPoint = { seq: 0, hash: GENESIS_HASH };
   private passStartedAt: number;
   private reachedHead = false;
   /** The first broken event of this pass: the pass stops there. */
@@ -59,37 +48,20 @@ export class CustodyWatch {
   private async walk(): Promise<CustodyStatus> {
     const now = this.now();
     if ((this.reachedHead || this.brokenAt !== null) && now - this.passStartedAt >= this.opts.repassMs) {
-      this.seq = 0;
-      this.hash = GENESIS_HASH;
+      this.last = { seq: 0, hash: GENESIS_HASH };
       this.reachedHead = false;
       this.brokenAt = null;
       this.passStartedAt = now;
     }
     if (this.brokenAt !== null) return this.status;
-    let left = this.opts.maxEventsPerStep;
-    while (left > 0) {
-      const asked = Math.min(left, 2000);
-      const { rows } = await this.db.query<Row>(
-        `SELECT seq, at, actor, action, target, detail, prev_hash AS "prevHash", hash FROM custody_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
-        [this.seq, asked],
-      );
-      for (const r of rows) {
-        const expected = eventHash(this.hash, { seq: r.seq, at: r.at.toISOString(), actor: r.actor, action: r.action, target: r.target, detail: r.detail });
-        if (r.seq !== this.seq + 1 || r.prevHash !== this.hash || expected !== r.hash) {
-          // A missing event is reported by the number that is missing, as verifyChain does.
-          this.brokenAt = this.seq + 1;
-          this.status = { ...this.status, ok: false, badSeq: this.brokenAt };
-          return this.status;
-        }
-        this.seq = r.seq;
-        this.hash = r.hash;
-      }
-      left -= rows.length;
-      if (rows.length < asked) {
-        this.reachedHead = true;
-        this.status = { ok: true, verifiedAt: new Date(now), verifiedSeq: this.seq, badSeq: null };
-        return this.status;
-      }
+    const stretch = await verifyChainStretch(this.db, this.last, this.opts.maxEventsPerStep, 2000);
+    this.last = stretch.last;
+    if (!stretch.ok) {
+      this.brokenAt = stretch.firstBadSeq!;
+      this.status = { ...this.status, ok: false, badSeq: this.brokenAt };
+    } else if (stretch.reachedEnd) {
+      this.reachedHead = true;
+      this.status = { ok: true, verifiedAt: new Date(now), verifiedSeq: this.last.seq, badSeq: null };
     }
     return this.status;
   }
