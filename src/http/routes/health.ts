@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Express } from 'express';
 import type { Context } from '../../context';
 
@@ -32,7 +33,7 @@ export async function checkHealth(ctx: Context, timeoutMs = 2000): Promise<{ ok:
     probe(async () => {
       // A process just started is still making its first connection: wait for it (within the timeout) rather
       // than report an outage that is not one. A connection that was lost is asked at once, and fails.
-      if (FIRST_CONNECTION.has(ctx.redis.status)) await new Promise((resolve) => ctx.redis.once('ready', resolve));
+      if (FIRST_CONNECTION.has(ctx.redis.status)) await once(ctx.redis, 'ready', { signal: AbortSignal.timeout(timeoutMs) });
       if ((await ctx.redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
     }),
     probe(() => ctx.store.check()),
