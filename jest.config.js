@@ -9,6 +9,9 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   maxWorkers: 2,
+  // A worker keeps some of every test file it ran (module registries, ts-jest's output): replaced once its live
+  // heap passes this after a file, so late files do not run in a half-gigabyte process.
+  workerIdleMemoryLimit: '512MB',
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
