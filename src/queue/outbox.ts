@@ -115,22 +115,26 @@ export class OutboxRelay {
     this.listener = client;
   }
 
-  /** Relays everything pending now; returns how many rows it moved. */
+  /**
+   * Relays everything pending now that can go; returns how many rows it moved. Rows held back (their job is
+   * running) stay pending for the next tick; a batch that moved nothing ends the drain, so they cannot spin it.
+   */
   async drain(): Promise<number> {
     let moved = 0;
     for (;;) {
-      const n = await this.relayBatch();
-      moved += n;
-      if (n < this.batch || this.stopped) return moved;
+      const { selected, added } = await this.relayBatch();
+      moved += added;
+      if (selected < this.batch || added === 0 || this.stopped) return moved;
     }
   }
 
-  private async relayBatch(): Promise<number> {
+  private async relayBatch(): Promise<{ selected: number; added: number }> {
     await this.queuesReady();
     // Redis can go away mid-batch: the rows already added are marked even so. Relayed again, a `replace`
     // row would remove its job, done by then, and run the work a second time.
     const added: number[] = [];
     let failure: unknown;
+    let selected = 0;
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -139,10 +143,17 @@ export class OutboxRelay {
           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.batch, JOB_NAMES],
       );
+      selected = rows.length;
+      const running = new Set<string>();
       for (const row of rows) {
         const queue = this.queues[row.job_name];
+        const key = `${row.job_name}\n${row.job_id}`;
+        if (running.has(key)) continue;
         try {
-          if (row.replace) await removeFinished(queue, row.job_id);
+          if (row.replace && (await clearForRerun(queue, row.job_id)) === 'running') {
+            running.add(key);
+            continue;
+          }
           await queue.add(row.job_name, row.payload, { ...JOB_OPTIONS[row.job_name], jobId: row.job_id });
         } catch (err) {
           failure = err;
@@ -159,7 +170,7 @@ export class OutboxRelay {
       client.release();
     }
     if (failure) throw failure;
-    return added.length;
+    return { selected, added: added.length };
   }
 
   /**
@@ -191,11 +202,15 @@ export class OutboxRelay {
 
 /**
  * Clears the way for a deliberate re-run: a completed or failed job still kept under the id would swallow
- * the new one. A job waiting or running is left alone: it will do the work anyway.
+ * the new one, so it is removed. A job waiting (or delayed for a retry) is left alone: it has not read its
+ * inputs yet and will see the change. A running job may have read them before the change this row records,
+ * and a job added under its id now would be swallowed too: the row waits until the run has ended.
  */
-async function removeFinished(queue: Queue, id: string): Promise<void> {
+async function clearForRerun(queue: Queue, id: string): Promise<'clear' | 'running'> {
   const existing = await queue.getJob(id);
-  if (!existing) return;
+  if (!existing) return 'clear';
   const state = await existing.getState();
+  if (state === 'active') return 'running';
   if (state === 'completed' || state === 'failed') await existing.remove();
+  return 'clear';
 }
