@@ -8,7 +8,7 @@ import { verifyExportCommand } from '../evidence/verify';
 import { multipartRegistry } from '../ingest/multipart-registry';
 import { createLogger } from '../logger';
 import { createObjectStore, type ObjectStore } from '../../storage';
-import { UsageError, type Args, type Command, type Runner } from './command';
+import { UsageError, type Args, type Command, type Runner, type Values } from './command';
 import { evidenceCommands } from './evidence';
 import { integrityCommands } from './integrity';
 import { operationCommands } from './operations';
@@ -29,6 +29,8 @@ export interface CliIo {
   err(line: string): void;
   /** Where log lines go (standard error unless given): warnings and errors only, unless LOG_LEVEL is quieter. */
   log?: pino.DestinationStream;
+  /** Standard input, whole, for `--password-stdin` (the process's own unless given). */
+  stdin?(): Promise<string>;
 }
 
 // By code, not class: the TypeError comes from Node's own realm.
@@ -61,6 +63,32 @@ function parse(argv: string[]): { command: Command; args: Args } {
   return { command, args };
 }
 
+/** A password is one line; more than this on standard input is not one. */
+const STDIN_LIMIT = 64 * 1024;
+
+/**
+ * `--password-stdin`: the password is the first line of standard input, so it stays out of the shell's history
+ * and out of what `ps` shows every user of the machine. A terminal is refused: what is typed would be echoed.
+ */
+async function passwordFromStdin(values: Values, read: () => Promise<string>): Promise<void> {
+  if (values.password !== undefined) throw new UsageError('give --password or --password-stdin, not both');
+  const line = (await read()).split(/\r?\n/)[0]!;
+  if (!line) throw new UsageError('--password-stdin: standard input holds no password (pipe it in, or redirect a file)');
+  values.password = line;
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('--password-stdin reads a pipe or a file, not a terminal: printf \'%s\\n\' "$PASSWORD" | npm run cli -- …');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > STDIN_LIMIT) throw new UsageError(`--password-stdin: standard input holds more than ${STDIN_LIMIT / 1024} KiB, not a password`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Runs one command line; resolves with the exit status (see USAGE). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const usageError = (message: string) => {
@@ -80,6 +108,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let run: Runner;
   try {
     const { command, args } = parse(argv);
+    if (args.values['password-stdin']) await passwordFromStdin(args.values, io.stdin ?? readStdin);
     config = loadConfig(io.env);
     run = command.prepare(args, config);
     if (command.migrates === false) return await open(config, io, run, false);

@@ -8,6 +8,8 @@ export const USAGE = `usage: npm run cli -- <command>
   users activate --username U
   users update --username U [--role ROLE] [--unit CODE | --no-unit] [--badge BADGE | --no-badge]
   users password --username U --password P
+  --password-stdin                 (users add, users password) instead of --password P: the first line of
+                                   standard input, kept out of the shell's history and of \`ps\`
   tokens issue --username U        prints a token for a station or integration account (shown once)
   tokens revoke --username U       revokes every token of that account
   directory import FILE.csv        the bureau's spreadsheet (UTF-8 or GB18030)

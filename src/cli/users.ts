@@ -15,6 +15,12 @@ function role(values: Values): Role {
   return r;
 }
 
+/** Set by `--password P`, or from standard input by `--password-stdin` (see run.ts). */
+function password(values: Values): string {
+  if (typeof values.password !== 'string' || !values.password) throw new UsageError('give --password P or --password-stdin');
+  return values.password;
+}
+
 const describe = (u: User) => [u.username, u.role, u.unitCode ?? '-', u.badgeNo ?? '-', u.active ? 'active' : 'deactivated'].join('\t');
 
 /** `--unit CODE` sets it, `--no-unit` clears it, neither leaves it (undefined). */
@@ -27,11 +33,11 @@ function setOrClear(values: Values, name: string): string | null | undefined {
 export const userCommands: Command[] = [
   {
     name: 'users add',
-    options: { username: str, password: str, role: str, unit: str, badge: str },
+    options: { username: str, password: str, 'password-stdin': flag, role: str, unit: str, badge: str },
     prepare({ values }, config) {
       const username = need(values, 'username');
       if (!USERNAME.test(username)) throw new UsageError('--username may hold letters, digits, ., _ and - (2 to 64)');
-      const input = { username, password: need(values, 'password'), role: role(values), unitCode: values.unit as string | undefined, badgeNo: values.badge as string | undefined };
+      const input = { username, password: password(values), role: role(values), unitCode: values.unit as string | undefined, badgeNo: values.badge as string | undefined };
       return async ({ pool, out }) => {
         const user = await createUser(pool, input, config.auth.passwordMinLength);
         out(`created user ${user.username} (${user.role}${user.unitCode ? `, unit ${user.unitCode}` : ''})`);
@@ -91,12 +97,12 @@ export const userCommands: Command[] = [
   },
   {
     name: 'users password',
-    options: { username: str, password: str },
+    options: { username: str, password: str, 'password-stdin': flag },
     prepare({ values }, config) {
       const username = need(values, 'username');
-      const password = need(values, 'password');
+      const secret = password(values);
       return async ({ pool, out }) => {
-        const user = await inTransaction(pool, (c) => updateUser(c, username, { password }, config.auth.passwordMinLength));
+        const user = await inTransaction(pool, (c) => updateUser(c, username, { password: secret }, config.auth.passwordMinLength));
         out(`password changed for ${user.username}; its login sessions are ended`);
         return 0;
       };

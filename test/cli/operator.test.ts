@@ -11,7 +11,7 @@ import { migrationsDir } from '../../src/db/migrate';
 import { createTestDatabase } from '../support/harness';
 import { settle } from '../support/settle';
 import { startWorkingSystem, type WorkingSystem } from '../support/working-system';
-import { cli, envOf } from './run-cli';
+import { cli, cliWithInput, envOf } from './run-cli';
 
 // The operator's command line against a running system (workers on, real clips docked through the API): each
 // command's output, exit status and effect on the catalog, the store and the custody log.
@@ -211,6 +211,26 @@ test('users: a role change, deactivation and reactivation, as the admin pages ma
   expect(activated).toMatchObject({ code: 0 });
   expect(activated.out).toContain('activated lisi');
   expect((await login()).status).toBe(200);
+});
+
+test('a password from standard input (--password-stdin): the account logs in with it, and nothing of it is on the command line', async () => {
+  const login = (password: string) => request(sys.env.app).post('/api/auth/login').send({ username: 'wangwu', password });
+  const added = await cliWithInput(env, 'first long secret\n', 'users', 'add', '--username', 'wangwu', '--password-stdin', '--role', 'reviewer');
+  expect(added).toMatchObject({ code: 0, out: 'created user wangwu (reviewer)' });
+  expect((await login('first long secret')).status).toBe(200);
+
+  // The real entry point, with the password piped in as an operator's shell would (a CRLF line, as from a Windows file).
+  const changed = runTs(['src/cli/main.ts', 'users', 'password', '--username', 'wangwu', '--password-stdin'], { ...process.env, ...env }, { input: 'second long secret\r\n' });
+  expect(await changed.exited).toEqual({ code: 0, signal: null });
+  expect(changed.output()).toContain('password changed for wangwu');
+  expect((await login('first long secret')).status).toBe(401);
+  expect((await login('second long secret')).status).toBe(200);
+
+  // Too short from standard input is refused as from the command line, and changes nothing.
+  const short = await cliWithInput(env, 'short\n', 'users', 'password', '--username', 'wangwu', '--password-stdin');
+  expect(short.code).toBe(1);
+  expect(short.err).toContain('password');
+  expect((await login('second long secret')).status).toBe(200);
 });
 
 test('migrate on an empty database applies every migration and says which; a second run has nothing to apply', async () => {

@@ -12,11 +12,20 @@ export interface CliResult {
 }
 
 /** The command line of `npm run cli -- …`, run in this process against `env` (the settings, as variables). */
-export async function cli(env: NodeJS.ProcessEnv, ...argv: string[]): Promise<CliResult> {
+export const cli = (env: NodeJS.ProcessEnv, ...argv: string[]): Promise<CliResult> => cliWithInput(env, '', ...argv);
+
+/** The same, with `input` on its standard input. */
+export async function cliWithInput(env: NodeJS.ProcessEnv, input: string, ...argv: string[]): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
   const logs: string[] = [];
-  const code = await runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l), log: { write: (l: string) => void logs.push(l) } });
+  const code = await runCli(argv, {
+    env,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    log: { write: (l: string) => void logs.push(l) },
+    stdin: async () => input,
+  });
   return { code, out: out.join('\n'), err: err.join('\n'), logs };
 }
 

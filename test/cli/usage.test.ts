@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runTs } from '../faults/upload-helpers';
-import { cli } from './run-cli';
+import { cli, cliWithInput } from './run-cli';
 
 // A wrong command line is refused before anything is opened: these run against a database that is not there
 // (nothing listens on port 1), so an exit status of 2 with the usage shows no command got as far as connecting.
@@ -27,6 +27,10 @@ test.each([
   [['users', 'deactivate'], '--username is required'],
   [['users', 'add', '--username', 'has space', '--password', 'long enough secret', '--role', 'admin'], '--username may hold letters'],
   [['users', 'add', '--username', 'boss', '--password', 'long enough secret', '--role', 'boss'], '--role must be one of'],
+  [['users', 'add', '--username', 'boss', '--role', 'admin'], 'give --password P or --password-stdin'],
+  [['users', 'password', '--username', 'boss', '--password', 'long enough secret', '--password-stdin'], 'give --password or --password-stdin, not both'],
+  [['users', 'password', '--username', 'boss', '--password-stdin'], '--password-stdin: standard input holds no password'],
+  [['users', 'list', '--password-stdin'], "users list: Unknown option '--password-stdin'"],
   [['users', 'update', '--username', 'zhangsan'], 'give what to change'],
   [['users', 'update', '--username', 'zhangsan', '--unit', 'ZF1', '--no-unit'], 'give --unit or --no-unit, not both'],
   [['tokens', 'issue'], '--username is required'],
@@ -80,10 +84,22 @@ test('a bad setting is exit 78, naming it; a good command line that cannot reach
   expect(down.err).toMatch(/^error: .*ECONNREFUSED/);
 });
 
+test('--password-stdin takes the first line only, and refuses a line that is empty', async () => {
+  // Nothing listens on port 1: exit 1 (cannot connect) shows the password was taken and the command ran.
+  expect((await cliWithInput(nowhere, 'long enough secret\nsecond line\n', 'users', 'password', '--username', 'boss', '--password-stdin')).code).toBe(1);
+  const empty = await cliWithInput(nowhere, '\nlong enough secret\n', 'users', 'password', '--username', 'boss', '--password-stdin');
+  expect(empty.code).toBe(2);
+  expect(empty.err).toContain('standard input holds no password');
+});
+
 test('the real entry point: exit status and streams as a shell sees them', async () => {
   const proc = runTs(['src/cli/main.ts', 'integrity', 'audit', '--limit', 'many'], { ...process.env, ...nowhere });
   expect((await proc.exited).code).toBe(2);
   expect(proc.output()).toContain('error: --limit must be a whole number above 0');
+  // Standard input empty (here /dev/null), as when nothing was piped in.
+  const nothing = runTs(['src/cli/main.ts', 'users', 'password', '--username', 'boss', '--password-stdin'], { ...process.env, ...nowhere });
+  expect((await nothing.exited).code).toBe(2);
+  expect(nothing.output()).toContain('error: --password-stdin: standard input holds no password');
   const help = runTs(['src/cli/main.ts', 'help'], { ...process.env, ...nowhere });
   expect((await help.exited).code).toBe(0);
   expect(help.output()).toContain('usage: npm run cli -- <command>');

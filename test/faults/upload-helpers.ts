@@ -175,8 +175,10 @@ export interface Child {
  * Runs a TypeScript entry point in node with tsx's loader, not the tsx CLI: the CLI runs the program in a
  * second node process, and a SIGKILL must reach the program itself.
  */
-export function runTs(args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: projectRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runTs(args: string[], env: NodeJS.ProcessEnv, options: { input?: string } = {}): Child {
+  const stdin = options.input === undefined ? 'ignore' : 'pipe';
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: projectRoot(), env, stdio: [stdin, 'pipe', 'pipe'] });
+  if (options.input !== undefined) child.stdin!.end(options.input);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
