@@ -51,11 +51,12 @@ export async function revokeTokenById(db: Db, tokenId: number): Promise<void> {
   await db.query('UPDATE auth_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [tokenId]);
 }
 
-/** Revokes a user's tokens of a kind (or all); returns how many were live. */
-export async function revokeUserTokens(db: Db, userId: number, kind?: TokenKind): Promise<number> {
+/** Revokes a user's tokens of a kind (or all), but for `exceptTokenId`; returns how many were live. */
+export async function revokeUserTokens(db: Db, userId: number, kind?: TokenKind, exceptTokenId?: number): Promise<number> {
   const { rowCount } = await db.query(
-    'UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR kind = $2)',
-    [userId, kind ?? null],
+    `UPDATE auth_tokens SET revoked_at = now()
+      WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR kind = $2) AND id IS DISTINCT FROM $3::bigint`,
+    [userId, kind ?? null, exceptTokenId ?? null],
   );
   return rowCount ?? 0;
 }

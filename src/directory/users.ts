@@ -1,6 +1,6 @@
 import type { Client, Db } from '../db/pool';
 import { PgCode, pgCode } from '../db/pool';
-import { hashPassword, passwordProblem } from '../auth/passwords';
+import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords';
 import type { Role } from '../auth/roles';
 import { revokeUserTokens } from '../auth/tokens';
 import { AppError, badRequest, conflict, notFound } from '../errors';
@@ -80,6 +80,32 @@ export async function updateUser(
   if (narrowed) await revokeUserTokens(client, current.id);
   else if (hash) await revokeUserTokens(client, current.id, 'session');
   return updated;
+}
+
+/**
+ * A user sets their own password, proving they know the current one. Their other login sessions end (whoever
+ * else may have had the old password is logged out); the session making the change, `keepTokenId`, goes on.
+ * Station and integration tokens are not sessions and stay.
+ */
+export async function changeOwnPassword(
+  client: Client,
+  userId: number,
+  change: { currentPassword: string; newPassword: string },
+  passwordMinLength: number,
+  keepTokenId: number | undefined,
+): Promise<void> {
+  const { rows } = await client.query<{ hash: string }>('SELECT password_hash AS hash FROM users WHERE id = $1 FOR UPDATE', [userId]);
+  if (!rows[0]) throw notFound('user');
+  if (!(await verifyPassword(change.currentPassword, rows[0].hash))) {
+    throw badRequest('wrong_password', 'the current password is not right', 'currentPassword');
+  }
+  if (change.newPassword.normalize('NFC') === change.currentPassword.normalize('NFC')) {
+    throw badRequest('same_password', 'the new password is the current one', 'newPassword');
+  }
+  const weak = passwordProblem(change.newPassword, passwordMinLength);
+  if (weak) throw badRequest('weak_password', `password ${weak}`, 'newPassword');
+  await client.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, await hashPassword(change.newPassword)]);
+  await revokeUserTokens(client, userId, 'session', keepTokenId);
 }
 
 export async function getUserByUsername(db: Db, username: string): Promise<User | null> {

@@ -14,6 +14,7 @@ const UPLOADERS: Role[] = ['admin', 'officer', 'station'];
 const EXPECTED: Record<string, Role[] | 'public'> = {
   'POST /api/auth/login': 'public',
   'POST /api/auth/logout': ALL,
+  'POST /api/auth/password': ALL,
   'GET /api/auth/me': ALL,
   'GET /api/units': DIRECTORY_READERS,
   'POST /api/units': ADMIN,

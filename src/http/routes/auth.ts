@@ -4,7 +4,8 @@ import { AppError } from '../../errors';
 import { addressKey, beginLoginAttempt, loginSucceeded } from '../../auth/login-throttle';
 import { DUMMY_HASH, verifyPassword } from '../../auth/passwords';
 import { issueToken, revokeTokenById } from '../../auth/tokens';
-import { credentialsOf, getUserById } from '../../directory/users';
+import { inTransaction } from '../../db/pool';
+import { changeOwnPassword, credentialsOf, getUserById } from '../../directory/users';
 import { clearSessionCookie, setSessionCookie } from '../auth';
 import type { RouteTable } from '../route-table';
 
@@ -12,6 +13,11 @@ import type { RouteTable } from '../route-table';
 const loginBody = z.strictObject({
   username: z.string().min(1).max(64).regex(/^\P{Cc}+$/u, 'no control characters'),
   password: z.string().min(1).max(256),
+});
+
+const passwordBody = z.strictObject({
+  currentPassword: z.string().min(1).max(256),
+  newPassword: z.string().max(256),
 });
 
 export function authRoutes(routes: RouteTable, ctx: Context): void {
@@ -56,6 +62,41 @@ export function authRoutes(routes: RouteTable, ctx: Context): void {
     async (req, res) => {
       await revokeTokenById(pool, req.tokenId!);
       clearSessionCookie(res, config.auth.cookieSecure);
+      res.status(204).end();
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/api/auth/password',
+      permission: 'session',
+      summary: 'Change one’s own password, giving the current one',
+      description:
+        'The caller’s other login sessions end; the one making the change goes on. A wrong current password counts as a failed login for the account and the address (429 with Retry-After over the limits), so a session left open cannot be used to guess it.',
+      json: passwordBody,
+      responses: { 204: 'empty' },
+    },
+    async (req, res, valid) => {
+      const { currentPassword, newPassword } = valid.body();
+      const user = req.user!;
+      const address = addressKey(req.ip);
+      const attempt = await beginLoginAttempt(pool, { username: user.username, address }, config.auth.loginThrottle);
+      if (!attempt.admitted) {
+        ctx.logger.warn({ username: user.username, address, limitedBy: attempt.limitedBy, retryAfterS: attempt.retryAfterS }, 'password change throttled');
+        throw new AppError(429, 'too_many_attempts', 'too many wrong passwords for this account or from this address; try again later', undefined, {
+          'Retry-After': String(attempt.retryAfterS),
+        });
+      }
+      try {
+        await inTransaction(pool, (c) => changeOwnPassword(c, user.id, { currentPassword, newPassword }, config.auth.passwordMinLength, req.tokenId));
+      } catch (err) {
+        // These come after the current password was found right: no guess was made.
+        if (err instanceof AppError && (err.code === 'same_password' || err.code === 'weak_password')) await loginSucceeded(pool, attempt.id, user.username);
+        throw err;
+      }
+      await loginSucceeded(pool, attempt.id, user.username);
+      ctx.logger.info({ username: user.username, address }, 'password changed by its user');
       res.status(204).end();
     },
   );

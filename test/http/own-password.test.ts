@@ -1,0 +1,93 @@
+import request from 'supertest';
+import { issueToken } from '../../src/auth/tokens';
+import { startTestEnv, userWithToken, type TestEnv } from '../support/harness';
+
+// Anyone with a login changes their own password (POST /api/auth/password), giving the current one: the first
+// thing an officer does with the password an admin handed out. Small throttle limits keep the test short.
+const PER_ACCOUNT = 3;
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await startTestEnv({ LOGIN_MAX_FAILURES: String(PER_ACCOUNT), LOGIN_MAX_FAILURES_PER_ADDRESS: '50' });
+  await userWithToken(env, 'sun', 'supervisor');
+}, 60_000);
+afterAll(() => env.close());
+
+const passwordOf = (username: string) => `pw-${username}-long-enough`; // as userWithToken sets it
+const login = (username: string, password: string) => request(env.app).post('/api/auth/login').send({ username, password });
+const me = (token: string) => request(env.app).get('/api/auth/me').set('Authorization', `Bearer ${token}`);
+const change = (token: string, body: object) => request(env.app).post('/api/auth/password').set('Authorization', `Bearer ${token}`).send(body);
+
+test('the new password logs in, the old one no longer does; the session that changed it goes on, the others end', async () => {
+  const first = await userWithToken(env, 'zhao', 'reviewer');
+  const second = (await login('zhao', passwordOf('zhao'))).body.token as string;
+  const res = await change(first, { currentPassword: passwordOf('zhao'), newPassword: 'a new long secret' });
+  expect(res.status).toBe(204);
+  expect((await me(first)).status).toBe(200);
+  expect((await me(second)).status).toBe(401);
+  expect((await login('zhao', passwordOf('zhao'))).status).toBe(401);
+  expect((await login('zhao', 'a new long secret')).status).toBe(200);
+});
+
+test('through the browser: the session cookie goes on working after the change', async () => {
+  await userWithToken(env, 'qian', 'reviewer');
+  const res = await login('qian', passwordOf('qian'));
+  const cookie = (res.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+  const changed = await request(env.app)
+    .post('/api/auth/password')
+    .set('Cookie', cookie)
+    .set('X-Requested-With', 'fetch')
+    .send({ currentPassword: passwordOf('qian'), newPassword: 'qian has a new secret' });
+  expect(changed.status).toBe(204);
+  expect((await request(env.app).get('/api/auth/me').set('Cookie', cookie)).body.username).toBe('qian');
+});
+
+test('a station’s long-lived token is not a session: it keeps working after the account’s password changes', async () => {
+  const session = await userWithToken(env, 'dock-07', 'station');
+  const { rows } = await env.ctx.pool.query<{ id: number }>("SELECT id FROM users WHERE username = 'dock-07'");
+  const { token: machine } = await issueToken(env.ctx.pool, rows[0]!.id, 'api', null);
+  expect((await change(session, { currentPassword: passwordOf('dock-07'), newPassword: 'dock seven secret' })).status).toBe(204);
+  expect((await me(machine)).status).toBe(200);
+});
+
+test.each([
+  [{ currentPassword: 'not the password', newPassword: 'a new long secret' }, 'wrong_password', 'currentPassword'],
+  [{ currentPassword: passwordOf('sun'), newPassword: passwordOf('sun') }, 'same_password', 'newPassword'],
+  [{ currentPassword: passwordOf('sun'), newPassword: 'short' }, 'weak_password', 'newPassword'],
+  [{ currentPassword: passwordOf('sun'), newPassword: 'zzzzzzzzzzzzzzzz' }, 'weak_password', 'newPassword'],
+  [{ currentPassword: passwordOf('sun') }, 'missing_field', 'newPassword'],
+  [{ currentPassword: passwordOf('sun'), newPassword: 'a new long secret', username: 'root' }, 'unknown_field', 'username'],
+])('%j is refused (%s), and changes nothing', async (body, code, field) => {
+  const token = (await login('sun', passwordOf('sun'))).body.token as string;
+  const other = (await login('sun', passwordOf('sun'))).body.token as string;
+  const res = await change(token, body);
+  expect(res.status).toBe(400);
+  expect(res.type).toBe('application/problem+json');
+  expect(res.body).toMatchObject({ code, field });
+  expect((await me(other)).status).toBe(200);
+  expect((await login('sun', passwordOf('sun'))).status).toBe(200);
+});
+
+test('wrong current passwords count as failed logins: past the limit even the right one is refused, and so is a login', async () => {
+  const token = await userWithToken(env, 'li', 'reviewer');
+  for (let i = 0; i < PER_ACCOUNT; i++) {
+    expect((await change(token, { currentPassword: `guess ${i}`, newPassword: 'a new long secret' })).body.code).toBe('wrong_password');
+  }
+  const limited = await change(token, { currentPassword: passwordOf('li'), newPassword: 'a new long secret' });
+  expect(limited.status).toBe(429);
+  expect(limited.body.code).toBe('too_many_attempts');
+  expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  expect((await login('li', passwordOf('li'))).status).toBe(429);
+  // The password is what it was: once the window has passed (backdated here), the old one logs in.
+  await env.ctx.pool.query("UPDATE login_failures SET failed_at = failed_at - interval '1 day' WHERE account = 'li'");
+  expect((await login('li', passwordOf('li'))).status).toBe(200);
+  expect((await login('li', 'a new long secret')).status).toBe(401);
+});
+
+test('a weak new password after the right current one is no failed login', async () => {
+  const token = await userWithToken(env, 'zhou', 'reviewer');
+  for (let i = 0; i < PER_ACCOUNT + 1; i++) {
+    expect((await change(token, { currentPassword: passwordOf('zhou'), newPassword: 'short' })).body.code).toBe('weak_password');
+  }
+  expect((await change(token, { currentPassword: passwordOf('zhou'), newPassword: 'zhou has a new secret' })).status).toBe(204);
+});
