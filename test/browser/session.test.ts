@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { logIn, passwordOf, screenshot, startBrowserSystem, type BrowserSystem } from './support';
+import { userWithToken } from '../support/harness';
 
 // What every user goes through: logging in (and being sent back to the page they asked for), the language,
 // logging out, and a session that ends under them.
@@ -144,3 +145,58 @@ test('a docking station account has no pages and is told so; a return address of
     await second.close();
   }
 }, 60_000);
+
+test('a user changes their own password: checked before sending, refused at the field when the current one is wrong; their other logins end', async () => {
+  await userWithToken(sys.system.env, 'rev-pw', 'reviewer');
+  const mine = await sys.newSession();
+  const elsewhere = await sys.newSession();
+  try {
+    await logIn(elsewhere.page, sys.base, 'rev-pw');
+    const { page } = mine;
+    await logIn(page, sys.base, 'rev-pw');
+    const sent = (() => {
+      let n = 0;
+      page.on('request', (r) => {
+        if (r.url().endsWith('/api/auth/password')) n++;
+      });
+      return () => n;
+    })();
+    await page.click('[data-testid=change-password]');
+    await page.waitForURL(/\/password$/);
+
+    // Empty, then two new passwords that differ: shown at their fields, nothing sent.
+    await page.click('[data-testid=password-form] button[type=submit]');
+    await page.waitForSelector('.field-invalid >> text=当前密码');
+    await page.fill('input[name=current]', 'not my password');
+    await page.fill('input[name=next]', 'my own new secret');
+    await page.fill('input[name=repeat]', 'my own new secret!');
+    await page.click('[data-testid=password-form] button[type=submit]');
+    await page.waitForSelector('text=两次输入的新密码不一致');
+    expect(sent()).toBe(0);
+
+    // A wrong current password: the API refuses it, the page says so at that field.
+    await page.fill('input[name=repeat]', 'my own new secret');
+    await page.click('[data-testid=password-form] button[type=submit]');
+    await page.waitForSelector('.field-invalid >> text=当前密码不正确');
+    expect(sent()).toBe(1);
+
+    await page.fill('input[name=current]', passwordOf('rev-pw'));
+    await page.click('[data-testid=password-form] button[type=submit]');
+    await page.waitForSelector('[role=status] >> text=密码已修改');
+    expect(await page.inputValue('input[name=current]')).toBe('');
+    await screenshot(page, 'password-changed');
+
+    // This session goes on; the one in the other browser is sent to the login page, where the new password works.
+    await page.click('nav >> text=案件');
+    await page.waitForURL(/\/cases/);
+    await elsewhere.page.click('nav >> text=录像');
+    await elsewhere.page.waitForSelector('text=登录已过期，请重新登录');
+    await elsewhere.page.fill('input[name=username]', 'rev-pw');
+    await elsewhere.page.fill('input[name=password]', 'my own new secret');
+    await elsewhere.page.click('button[type=submit]');
+    await elsewhere.page.waitForSelector('[data-testid=whoami]');
+  } finally {
+    await mine.close();
+    await elsewhere.close();
+  }
+}, 90_000);

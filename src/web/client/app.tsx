@@ -124,6 +124,9 @@ export function App() {
             {user.username} · {t(`role.${user.role}`)}
             {user.unitCode ? ` · ${user.unitCode}` : ''}
           </span>
+          <Link href="/password" data-testid="change-password">
+            {t('nav.password')}
+          </Link>
           <button type="button" class="link" onClick={switchLang} data-testid="lang-switch">
             {t('nav.language')}
           </button>

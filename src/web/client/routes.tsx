@@ -15,6 +15,7 @@ import { AdminUnitsPage, AdminOfficersPage, AdminRecordersPage, AdminUsersPage, 
 import { AdminRetentionPage, AdminHoldsPage } from './pages/admin-retention';
 import { AdminIntegrityPage } from './pages/admin-integrity';
 import { ApiDocsPage } from './pages/api-docs';
+import { PasswordPage } from './pages/password';
 
 export type PageProps = { params: Record<string, string>; query: URLSearchParams };
 
@@ -53,6 +54,8 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/admin/holds', page: AdminHoldsPage, roles: ADMIN },
   { pattern: '/admin/integrity', page: AdminIntegrityPage, roles: ADMIN },
   { pattern: '/admin/api', page: ApiDocsPage, roles: ADMIN },
+  // Linked from the user's name in the top bar.
+  { pattern: '/password', page: PasswordPage, roles: ['admin', 'supervisor', 'reviewer', 'officer'] },
 ];
 
 /** Where a role lands after login. */
