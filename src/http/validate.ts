@@ -14,7 +14,9 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'bo
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
-    throw new AppError(400, 'unknown_field', `unknown field ${issue.keys.join(', ')}`, issue.keys[0]);
+    // Inside an object or a list item the key alone would not say which: `activities.2.notes`.
+    const at = (key: string) => [...issue.path, key].join('.');
+    throw new AppError(400, 'unknown_field', `unknown field ${issue.keys.map(at).join(', ')}`, at(issue.keys[0]!));
   }
   const field = issue.path.join('.') || undefined;
   // zod 4 leaves the input out of its issues: look at what was sent, so `?limit=many` is invalid, not missing.

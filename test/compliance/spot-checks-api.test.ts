@@ -327,7 +327,7 @@ test.each([
   [{ ...MARCH, sample: { mode: 'ratio', value: 1.5 } }, 400, 'sample.value'],
   [{ ...MARCH, sample: { mode: 'perUnit', value: 1.5 } }, 400, 'sample.value'],
   [{ ...MARCH, sample: { mode: 'all', value: 1 } }, 400, 'sample.mode'],
-  [{ ...MARCH, sample: { mode: 'ratio', value: 0.1, extra: true } }, 400, 'extra'],
+  [{ ...MARCH, sample: { mode: 'ratio', value: 0.1, extra: true } }, 400, 'sample.extra'],
   [{ ...MARCH }, 400, 'sample'],
   [{ from: '2026-03-31', to: '2026-03-01', sample: { mode: 'ratio', value: 0.1 } }, 400, 'to'],
   [{ from: '2026-02-30', to: '2026-03-01', sample: { mode: 'ratio', value: 0.1 } }, 400, 'from'],
@@ -354,7 +354,7 @@ test('bad verdicts are refused and change nothing', async () => {
   const id = res.body.id as string;
   const itemId = res.body.items[0].id as number;
   for (const [body, field] of [
-    [{ verdicts: { M5: 'pass' } }, 'M5'],
+    [{ verdicts: { M5: 'pass' } }, 'verdicts.M5'],
     [{ verdicts: { M1: 'maybe' } }, 'verdicts.M1'],
     [{ verdicts: {} }, 'verdicts'],
     [{ verdicts: { M1: 'pass' }, by: 'me' }, 'by'],

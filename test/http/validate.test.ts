@@ -27,3 +27,13 @@ test('an absent value is missing, at any depth', () => {
 test('a body that is not a JSON object is refused as a whole', () => {
   for (const body of [null, 'text', 3, [1]]) expect(problemOf(() => parse(query, body))).toMatchObject({ code: 'invalid_body' });
 });
+
+test('an unknown field is named by its path, at any depth', () => {
+  const body = z.strictObject({ title: z.string(), activities: z.array(z.strictObject({ at: z.string() })) });
+  expect(problemOf(() => parse(body, { title: 't', activities: [], colour: 'red' }))).toMatchObject({ code: 'unknown_field', field: 'colour', message: 'unknown field colour' });
+  expect(problemOf(() => parse(body, { title: 't', activities: [{ at: 'a' }, { at: 'b', officer: 'x', car: 'y' }] }))).toMatchObject({
+    code: 'unknown_field',
+    field: 'activities.1.officer',
+    message: 'unknown field activities.1.officer, activities.1.car',
+  });
+});
