@@ -217,7 +217,7 @@ test('a supervisor of another unit does not see the check, nor open it by its ad
     await page.goto(`${sys.base}/spot-checks/${checkId}`);
     await page.waitForSelector('[role=alert]');
     // The API's English detail comes with what it means in the reader's language.
-    expect(await page.textContent('[role=alert]')).toMatch(/^(无权访问|未找到或已删除)：/);
+    expect(await page.textContent('[role=alert]')).toMatch(/^(不在您所在单位的管辖范围内|未找到，可能已被删除或地址有误)（.+）$/);
     expect(await page.locator('[data-testid=seed]').count()).toBe(0);
     await page.goto(`${sys.base}/bulletins`);
     await page.waitForSelector('.list-footer >> text=没有记录');

@@ -3,15 +3,17 @@ import evidence from './messages/evidence';
 import compliance from './messages/compliance';
 import officer from './messages/officer';
 import admin from './messages/admin';
+import problems from './messages/problems';
 
 // Chinese by default; the choice is kept in the browser. Each page area keeps its own message file.
-const areas = [common, evidence, compliance, officer, admin];
+const areas = [common, evidence, compliance, officer, admin, problems];
 export type MessageKey = (
   | keyof typeof common.zh
   | keyof typeof evidence.zh
   | keyof typeof compliance.zh
   | keyof typeof officer.zh
   | keyof typeof admin.zh
+  | keyof typeof problems.zh
 ) &
   string;
 

@@ -1,30 +1,15 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from './api';
-import { t, type MessageKey } from './i18n';
+import { currentLang, t, type MessageKey } from './i18n';
+import { problemText } from './problem-text';
 
 // The building blocks every page uses: loading and error states, cursor lists, forms, buttons that show
 // progress. One of each, so every page behaves the same.
 
-function errorKind(status: number): MessageKey {
-  if (status === 400 || status === 422) return 'error.kind.input';
-  if (status === 403) return 'error.kind.scope';
-  if (status === 404 || status === 410) return 'error.kind.missing';
-  if (status === 409) return 'error.kind.conflict';
-  if (status === 503) return 'error.kind.unavailable';
-  return 'error.generic';
-}
-
-/** What a failed request means to the person in front of the screen (the API's detail names the field). */
+/** What a failed request means to the person in front of the screen, in their language (problem-text.ts). */
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.status === 0) return t('error.network');
-    if (err.status === 403 && err.code === 'forbidden') return t('error.forbidden');
-    if (!err.detail) return `${t('error.generic')} (${err.status})`;
-    // The API's detail is English and names the exact thing at fault; the kind in front says it in the
-    // reader's language.
-    return t('error.withDetail', { kind: t(errorKind(err.status)), detail: err.detail });
-  }
+  if (err instanceof ApiError) return problemText(err, currentLang(), t);
   return err instanceof Error ? err.message : String(err);
 }
 
