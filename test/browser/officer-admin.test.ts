@@ -145,6 +145,27 @@ test('the admin imports the directory, creates a reviewer, reads a recorder hist
     await page.waitForSelector('[data-testid=user-row][data-username="rev-zf1-b"]');
     expect(await page.textContent('[data-testid=user-row][data-username="rev-zf1-b"]')).toContain('审核');
 
+    // The reviewer forgets it: the admin resets the password (too short is refused before sending), their
+    // login ends, and the new one works.
+    const login = (password: string) =>
+      fetch(`${sys.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'rev-zf1-b', password }) });
+    const before = await login('pw-reviewer-two-long');
+    expect(before.status).toBe(200);
+    const oldToken = ((await before.json()) as { token: string }).token;
+    await page.click('[data-testid=user-row][data-username="rev-zf1-b"] [data-testid=reset-password]');
+    const reset = page.locator('[data-testid=reset-password-form]');
+    await reset.locator('input[name=password]').fill('short');
+    await page.click('[data-testid=reset-password-submit]');
+    await reset.locator('.field-error').waitFor();
+    expect(requests.filter((r) => r === 'PATCH /api/users/rev-zf1-b')).toEqual([]);
+    await reset.locator('input[name=password]').fill('a fresh password for b');
+    await page.click('[data-testid=reset-password-submit]');
+    await reset.locator('[role=status] >> text=密码已重置').waitFor();
+    expect((await fetch(`${sys.base}/api/auth/me`, { headers: { authorization: `Bearer ${oldToken}` } })).status).toBe(401);
+    expect((await login('pw-reviewer-two-long')).status).toBe(401);
+    expect((await login('a fresh password for b')).status).toBe(200);
+    await screenshot(page, 'admin-reset-password');
+
     await page.click('.admin-tabs >> text=记录仪');
     await page.click('[data-testid=recorder-row][data-serial=DSJ0001] button');
     await page.waitForSelector('[data-testid=assignment-row]');

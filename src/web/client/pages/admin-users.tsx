@@ -98,9 +98,25 @@ function EditUserForm({ user, units, onDone }: { user: User; units: Unit[] | und
   );
 }
 
+/**
+ * A forgotten password: the admin sets a new one and hands it over; the user's logins end at once, and they
+ * change it themselves on the password page (修改密码) after logging in. The API's minimum is checked there.
+ */
+function ResetPasswordForm({ user }: { user: User }) {
+  const form = useAdminForm({ password: '' }, { password: [required, password] });
+  const send = (v: typeof form.values) => api.patch(userPath(user.username), { password: v.password });
+  return (
+    <form class="row admin-inline-form" onSubmit={form.submit(send, t('admin.user.passwordReset'))} noValidate data-testid="reset-password-form">
+      <FormInput form={form} name="password" type="password" label={t('admin.user.newPassword')} autocomplete="new-password" hint={t('admin.hint.password')} />
+      <FormFoot form={form} label={t('admin.user.resetPassword')} testId="reset-password-submit" />
+    </form>
+  );
+}
+
 function UserRow({ user, units, onChanged }: { user: User; units: Unit[] | undefined; onChanged(): void }) {
   const me = useUser();
-  const [editing, setEditing] = useState(false);
+  const [open, setOpen] = useState<'edit' | 'password' | null>(null);
+  const toggle = (what: 'edit' | 'password') => setOpen(open === what ? null : what);
   const self = me.username === user.username;
   return (
     <>
@@ -118,19 +134,25 @@ function UserRow({ user, units, onChanged }: { user: User; units: Unit[] | undef
             <span class="muted">{t('admin.user.self')}</span>
           ) : (
             <>
-              <button type="button" onClick={() => setEditing(!editing)}>
-                {editing ? t('common.cancel') : t('admin.edit')}
+              <button type="button" onClick={() => toggle('edit')}>
+                {open === 'edit' ? t('common.cancel') : t('admin.edit')}
               </button>
+              {/* Machine accounts work with tokens (below), not passwords. */}
+              {isMachineRole(user.role) ? null : (
+                <button type="button" onClick={() => toggle('password')} data-testid="reset-password">
+                  {open === 'password' ? t('common.cancel') : t('admin.user.resetPassword')}
+                </button>
+              )}
               <ActiveToggle active={user.active} subject={user.username} onSet={(active) => api.patch(userPath(user.username), { active }).then(onChanged)} />
             </>
           )}
           {isMachineRole(user.role) ? <MachineTokens username={user.username} active={user.active} /> : null}
         </td>
       </tr>
-      {editing ? (
+      {open ? (
         <tr class="admin-subrow">
           <td colSpan={6}>
-            <EditUserForm user={user} units={units} onDone={() => (setEditing(false), onChanged())} />
+            {open === 'edit' ? <EditUserForm user={user} units={units} onDone={() => (setOpen(null), onChanged())} /> : <ResetPasswordForm user={user} />}
           </td>
         </tr>
       ) : null}
