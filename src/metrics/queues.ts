@@ -65,7 +65,10 @@ export function queueReader(redisUrl: string, prefix: string, logger: Logger) {
   };
 }
 
-/** Background work recorded but not yet in a queue (the relay's backlog): large only while Redis or every worker is away. */
+/**
+ * Background work recorded but not yet in a queue (the relay's backlog): large while Redis or every worker is
+ * away; a re-run asked for while the same job runs also waits here until the run ends (src/queue/outbox.ts).
+ */
 export async function readOutbox(pool: Pool): Promise<OutboxFigures> {
   const { rows } = await pool.query<{ n: number; oldest: number | null }>(
     `SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM outbox WHERE relayed_at IS NULL`,

@@ -117,34 +117,40 @@ export class OutboxRelay {
 
   /**
    * Relays everything pending now that can go; returns how many rows it moved. Rows held back (their job is
-   * running) stay pending for the next tick; a batch that moved nothing ends the drain, so they cannot spin it.
+   * running) stay pending for a later tick; the drain pages past them, so any number of them holds up nothing else.
    */
   async drain(): Promise<number> {
     let moved = 0;
+    // bigint ids, as pg gives them: strings.
+    let after = '0';
+    // Jobs found running in this drain: later rows of theirs wait too, in order.
+    const running = new Set<string>();
     for (;;) {
-      const { selected, added } = await this.relayBatch();
+      const { selected, added, lastId } = await this.relayBatch(after, running);
       moved += added;
-      if (selected < this.batch || added === 0 || this.stopped) return moved;
+      if (selected < this.batch || this.stopped) return moved;
+      after = lastId;
     }
   }
 
-  private async relayBatch(): Promise<{ selected: number; added: number }> {
+  private async relayBatch(after: string, running: Set<string>): Promise<{ selected: number; added: number; lastId: string }> {
     await this.queuesReady();
     // Redis can go away mid-batch: the rows already added are marked even so. Relayed again, a `replace`
     // row would remove its job, done by then, and run the work a second time.
-    const added: number[] = [];
+    const added: string[] = [];
     let failure: unknown;
     let selected = 0;
+    let lastId = after;
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: number; job_name: HandledJob; job_id: string; payload: unknown; replace: boolean }>(
-        `SELECT id, job_name, job_id, payload, replace FROM outbox WHERE relayed_at IS NULL AND job_name = ANY($2)
+      const { rows } = await client.query<{ id: string; job_name: HandledJob; job_id: string; payload: unknown; replace: boolean }>(
+        `SELECT id, job_name, job_id, payload, replace FROM outbox WHERE relayed_at IS NULL AND job_name = ANY($2) AND id > $3
           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.batch, JOB_NAMES],
+        [this.batch, JOB_NAMES, after],
       );
       selected = rows.length;
-      const running = new Set<string>();
+      lastId = rows.at(-1)?.id ?? after;
       for (const row of rows) {
         const queue = this.queues[row.job_name];
         const key = `${row.job_name}\n${row.job_id}`;
@@ -170,7 +176,7 @@ export class OutboxRelay {
       client.release();
     }
     if (failure) throw failure;
-    return { selected, added: added.length };
+    return { selected, added: added.length, lastId };
   }
 
   /**

@@ -1,4 +1,6 @@
 import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullConnection } from '../../src/queue/connection';
 import { enqueue, createQueues, OutboxRelay } from '../../src/queue/outbox';
 import { jobId } from '../../src/queue/jobs';
 import { startTestEnv, type TestEnv } from '../support/harness';
@@ -13,6 +15,7 @@ let env: TestEnv;
 let producer: ReturnType<typeof createQueues>;
 let relay: OutboxRelay;
 let worker: Worker;
+let workerRedis: Redis;
 const runs: string[] = [];
 let release: () => void = () => undefined;
 let gate: Promise<void> = Promise.resolve();
@@ -22,6 +25,7 @@ beforeAll(async () => {
   producer = createQueues(env.config.redis.url, env.config.redis.prefix, env.ctx.logger);
   // Polls once a minute, so nothing moves unless the test drains it.
   relay = new OutboxRelay(env.ctx.pool, producer.queues, env.ctx.logger, 60_000);
+  workerRedis = bullConnection(env.config.redis.url, 'worker', () => undefined);
   worker = new Worker(
     'ping',
     async (job: Job<{ requestedAt: string }>) => {
@@ -29,13 +33,14 @@ beforeAll(async () => {
       await gate;
       return { pong: true };
     },
-    { connection: { host: '127.0.0.1', port: 6379 }, prefix: env.config.redis.prefix },
+    { connection: workerRedis, prefix: env.config.redis.prefix },
   );
   await worker.waitUntilReady();
 });
 afterAll(async () => {
   release();
   await worker?.close();
+  workerRedis?.disconnect();
   await producer?.queues.ping.obliterate({ force: true });
   await producer?.close();
   await env?.close();
@@ -92,4 +97,29 @@ test('a replace row for a job that finished runs it again at once; for a job sti
   worker.resume();
   await waitFor(async () => (await (await producer.queues.ping.getJob(id))?.getState()) === 'completed', 'the re-run to end');
   expect(runs.filter((r) => ['one', 'two', 'three'].includes(r))).toEqual(['one', 'two']);
+});
+
+test('rows held back for a running job hold up nothing behind them, however many there are', async () => {
+  // Batches of 2 here, so the held rows alone fill more than one.
+  const small = new OutboxRelay(env.ctx.pool, producer.queues, env.ctx.logger, 60_000, 2);
+  const id = jobId('ping', 'held-many');
+  gate = new Promise((r) => (release = r));
+  await enqueue(env.ctx.pool, 'ping', id, { requestedAt: 'held 0' }, { replace: true });
+  expect(await small.drain()).toBe(1);
+  await waitFor(async () => runs.includes('held 0'), 'the first run to start');
+  for (let i = 1; i <= 5; i++) await enqueue(env.ctx.pool, 'ping', id, { requestedAt: `held ${i}` }, { replace: true });
+  await enqueue(env.ctx.pool, 'ping', jobId('ping', 'behind-held'), { requestedAt: 'behind' }, { replace: true });
+  expect(await small.drain()).toBe(1);
+  expect(await pending(id)).toHaveLength(5);
+
+  release();
+  gate = Promise.resolve();
+  await waitFor(async () => runs.includes('behind'), 'the job behind the held rows to run');
+  await waitFor(async () => (await (await producer.queues.ping.getJob(id))?.getState()) === 'completed', 'the first run to end');
+  await worker.pause();
+  expect(await small.drain()).toBe(5);
+  worker.resume();
+  await waitFor(async () => runs.includes('held 1'), 'the run for the changes');
+  await waitFor(async () => (await (await producer.queues.ping.getJob(id))?.getState()) === 'completed', 'the run for the changes to end');
+  expect(runs.filter((r) => r.startsWith('held') || r === 'behind')).toEqual(['held 0', 'behind', 'held 1']);
 });
