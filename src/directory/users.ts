@@ -1,5 +1,5 @@
-import type { Client, Db } from '../db/pool';
-import { PgCode, pgCode } from '../db/pool';
+import type { Client, Db, Pool } from '../db/pool';
+import { inTransaction, PgCode, pgCode } from '../db/pool';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords';
 import type { Role } from '../auth/roles';
 import { revokeUserTokens } from '../auth/tokens';
@@ -82,30 +82,40 @@ export async function updateUser(
   return updated;
 }
 
-/**
- * A user sets their own password, proving they know the current one. Their other login sessions end (whoever
- * else may have had the old password is logged out); the session making the change, `keepTokenId`, goes on.
- * Station and integration tokens are not sessions and stay.
- */
-export async function changeOwnPassword(
-  client: Client,
-  userId: number,
-  change: { currentPassword: string; newPassword: string },
-  passwordMinLength: number,
-  keepTokenId: number | undefined,
-): Promise<void> {
-  const { rows } = await client.query<{ hash: string }>('SELECT password_hash AS hash FROM users WHERE id = $1 FOR UPDATE', [userId]);
-  if (!rows[0]) throw notFound('user');
-  if (!(await verifyPassword(change.currentPassword, rows[0].hash))) {
-    throw badRequest('wrong_password', 'the current password is not right', 'currentPassword');
-  }
+export interface OwnPasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
+/** Why a new password of one's own is refused, decided from the request alone (before any password is tried). */
+export function ownPasswordProblem(change: OwnPasswordChange, passwordMinLength: number): AppError | null {
   if (change.newPassword.normalize('NFC') === change.currentPassword.normalize('NFC')) {
-    throw badRequest('same_password', 'the new password is the current one', 'newPassword');
+    return badRequest('same_password', 'the new password is the current one', 'newPassword');
   }
   const weak = passwordProblem(change.newPassword, passwordMinLength);
-  if (weak) throw badRequest('weak_password', `password ${weak}`, 'newPassword');
-  await client.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, await hashPassword(change.newPassword)]);
-  await revokeUserTokens(client, userId, 'session', keepTokenId);
+  return weak ? badRequest('weak_password', `password ${weak}`, 'newPassword') : null;
+}
+
+/**
+ * A user sets their own password, proving they know the current one (check `ownPasswordProblem` first). Their
+ * other login sessions end (whoever else may have had the old password is logged out); the session making the
+ * change, `keepTokenId`, goes on. Station and integration tokens are not sessions and stay. The two scrypt runs
+ * (32 MiB each) happen before the transaction, so no pooled connection or row lock waits on them; the update
+ * then applies only over the hash that was checked.
+ */
+export async function changeOwnPassword(pool: Pool, userId: number, change: OwnPasswordChange, keepTokenId: number | undefined): Promise<void> {
+  const { rows } = await pool.query<{ hash: string }>('SELECT password_hash AS hash FROM users WHERE id = $1', [userId]);
+  if (!rows[0]) throw notFound('user');
+  const checked = rows[0].hash;
+  if (!(await verifyPassword(change.currentPassword, checked))) {
+    throw badRequest('wrong_password', 'the current password is not right', 'currentPassword');
+  }
+  const hash = await hashPassword(change.newPassword);
+  await inTransaction(pool, async (c) => {
+    const { rowCount } = await c.query('UPDATE users SET password_hash = $3, updated_at = now() WHERE id = $1 AND password_hash = $2', [userId, checked, hash]);
+    if (!rowCount) throw conflict('password_changed', 'the password was changed meanwhile (by another session or an admin); log in again', 'currentPassword');
+    await revokeUserTokens(c, userId, 'session', keepTokenId);
+  });
 }
 
 export async function getUserByUsername(db: Db, username: string): Promise<User | null> {

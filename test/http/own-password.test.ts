@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { issueToken } from '../../src/auth/tokens';
+import { changeOwnPassword } from '../../src/directory/users';
 import { startTestEnv, userWithToken, type TestEnv } from '../support/harness';
 
 // Anyone with a login changes their own password (POST /api/auth/password), giving the current one: the first
@@ -84,10 +85,40 @@ test('wrong current passwords count as failed logins: past the limit even the ri
   expect((await login('li', 'a new long secret')).status).toBe(401);
 });
 
-test('a weak new password after the right current one is no failed login', async () => {
+test('a new password refused for itself is refused before the current one is tried, and is no failed login', async () => {
   const token = await userWithToken(env, 'zhou', 'reviewer');
   for (let i = 0; i < PER_ACCOUNT + 1; i++) {
-    expect((await change(token, { currentPassword: passwordOf('zhou'), newPassword: 'short' })).body.code).toBe('weak_password');
+    expect((await change(token, { currentPassword: `guess ${i}`, newPassword: 'short' })).body.code).toBe('weak_password');
   }
+  expect(Number((await env.ctx.pool.query("SELECT count(*) FROM login_failures WHERE account = 'zhou'")).rows[0].count)).toBe(0);
   expect((await change(token, { currentPassword: passwordOf('zhou'), newPassword: 'zhou has a new secret' })).status).toBe(204);
+});
+
+test('a password changed meanwhile (by an admin, or another session) is not overwritten', async () => {
+  const token = await userWithToken(env, 'wu', 'reviewer');
+  const { rows } = await env.ctx.pool.query<{ id: number }>("SELECT id FROM users WHERE username = 'wu'");
+  // The admin's change lands right after this request has read the hash it checks the current password against.
+  const pool = env.ctx.pool;
+  let raced = false;
+  const racing = new Proxy(pool, {
+    get(target, prop) {
+      if (prop === 'query') {
+        return async (...args: Parameters<typeof pool.query>) => {
+          const result = await (target.query as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (!raced) {
+            raced = true;
+            await target.query("UPDATE users SET password_hash = 'scrypt$set-by-admin' WHERE username = 'wu'");
+          }
+          return result;
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const change = changeOwnPassword(racing, rows[0]!.id, { currentPassword: passwordOf('wu'), newPassword: 'what wu wanted' }, undefined);
+  await expect(change).rejects.toMatchObject({ status: 409, code: 'password_changed', field: 'currentPassword' });
+  expect(raced).toBe(true);
+  expect((await env.ctx.pool.query("SELECT password_hash FROM users WHERE username = 'wu'")).rows[0].password_hash).toBe('scrypt$set-by-admin');
+  expect((await me(token)).status).toBe(200);
 });

@@ -4,8 +4,7 @@ import { AppError } from '../../errors';
 import { addressKey, beginLoginAttempt, loginSucceeded } from '../../auth/login-throttle';
 import { DUMMY_HASH, verifyPassword } from '../../auth/passwords';
 import { issueToken, revokeTokenById } from '../../auth/tokens';
-import { inTransaction } from '../../db/pool';
-import { changeOwnPassword, credentialsOf, getUserById } from '../../directory/users';
+import { changeOwnPassword, credentialsOf, getUserById, ownPasswordProblem } from '../../directory/users';
 import { clearSessionCookie, setSessionCookie } from '../auth';
 import type { RouteTable } from '../route-table';
 
@@ -78,7 +77,10 @@ export function authRoutes(routes: RouteTable, ctx: Context): void {
       responses: { 204: 'empty' },
     },
     async (req, res, valid) => {
-      const { currentPassword, newPassword } = valid.body();
+      const change = valid.body();
+      // Refused from the request alone, before the current password is tried: such a refusal is no guess.
+      const refused = ownPasswordProblem(change, config.auth.passwordMinLength);
+      if (refused) throw refused;
       const user = req.user!;
       const address = addressKey(req.ip);
       const attempt = await beginLoginAttempt(pool, { username: user.username, address }, config.auth.loginThrottle);
@@ -88,13 +90,7 @@ export function authRoutes(routes: RouteTable, ctx: Context): void {
           'Retry-After': String(attempt.retryAfterS),
         });
       }
-      try {
-        await inTransaction(pool, (c) => changeOwnPassword(c, user.id, { currentPassword, newPassword }, config.auth.passwordMinLength, req.tokenId));
-      } catch (err) {
-        // These come after the current password was found right: no guess was made.
-        if (err instanceof AppError && (err.code === 'same_password' || err.code === 'weak_password')) await loginSucceeded(pool, attempt.id, user.username);
-        throw err;
-      }
+      await changeOwnPassword(pool, user.id, change, req.tokenId);
       await loginSucceeded(pool, attempt.id, user.username);
       ctx.logger.info({ username: user.username, address }, 'password changed by its user');
       res.status(204).end();
