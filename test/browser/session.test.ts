@@ -165,25 +165,26 @@ test('a user changes their own password: checked before sending, refused at the 
     await page.waitForURL(/\/password$/);
 
     // Empty, then two new passwords that differ: shown at their fields, nothing sent.
-    await page.click('[data-testid=password-form] button[type=submit]');
+    await page.click('[data-testid=password-submit]');
     await page.waitForSelector('.field-invalid >> text=当前密码');
-    await page.fill('input[name=current]', 'not my password');
-    await page.fill('input[name=next]', 'my own new secret');
+    await page.fill('input[name=currentPassword]', 'not my password');
+    await page.fill('input[name=newPassword]', 'my own new secret');
     await page.fill('input[name=repeat]', 'my own new secret!');
-    await page.click('[data-testid=password-form] button[type=submit]');
+    await page.click('[data-testid=password-submit]');
     await page.waitForSelector('text=两次输入的新密码不一致');
     expect(sent()).toBe(0);
 
     // A wrong current password: the API refuses it, the page says so at that field.
     await page.fill('input[name=repeat]', 'my own new secret');
-    await page.click('[data-testid=password-form] button[type=submit]');
-    await page.waitForSelector('.field-invalid >> text=当前密码不正确');
+    await page.click('[data-testid=password-submit]');
+    await page.waitForSelector('.field-invalid >> text=当前密码输入有误');
     expect(sent()).toBe(1);
 
-    await page.fill('input[name=current]', passwordOf('rev-pw'));
-    await page.click('[data-testid=password-form] button[type=submit]');
+    // After a refusal the fields keep what was typed: only the current password is typed again.
+    await page.fill('input[name=currentPassword]', passwordOf('rev-pw'));
+    await page.click('[data-testid=password-submit]');
     await page.waitForSelector('[role=status] >> text=密码已修改');
-    expect(await page.inputValue('input[name=current]')).toBe('');
+    expect(await page.inputValue('input[name=currentPassword]')).toBe('');
     await screenshot(page, 'password-changed');
 
     // This session goes on; the one in the other browser is sent to the login page, where the new password works.

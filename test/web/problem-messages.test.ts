@@ -196,10 +196,11 @@ describe('the error text (errorText in ui.tsx passes an ApiError to problemText)
     expect(text('zh', problem(400, 'badge_required', ''))).toBe('执法人员账号须填写警号');
   });
 
-  test('in English: the kind and the detail, as before', () => {
+  test('in English: the kind and the detail, as before; the meaning of the code when there is no detail', () => {
     expect(text('en', weak)).toBe('Invalid input: password must be at least 12 characters');
     expect(text('en', problem(409, 'number_taken', 'bulletin number 3 is taken'))).toBe('Conflicts with an existing record: bulletin number 3 is taken');
-    expect(text('en', problem(404, 'not_found', ''))).toBe('The action failed (404)');
+    expect(text('en', problem(404, 'not_found', ''))).toBe((problems.en as Record<string, string>)['problem.not_found']);
+    expect(text('en', problem(404, 'no_such_code', ''))).toBe('The action failed (404)');
   });
 
   test('a code without a message, a role refusal and the network keep their text', () => {

@@ -5,7 +5,8 @@ import { t } from './i18n';
 import { check, type Problems, type Rules } from './admin-validate';
 import { Button, ErrorMessage, errorText, Field, Notice, useAction, useAsync } from './ui';
 
-// The admin pages' forms: values, checks before sending, the API's answer shown at the field it names.
+// The forms of the admin pages (and of the password page): values, checks before sending, the API's answer
+// shown at the field it names.
 
 export interface AdminForm<F extends string> {
   values: Record<F, string>;

@@ -34,9 +34,11 @@ export function problemText(err: Problem, lang: Lang, say: Say): string {
   if (err.status === 0) return say('error.network');
   if (err.status === 403 && err.code === 'forbidden') return say('error.forbidden');
   // The API's detail is English and names the exact thing at fault. A Chinese reader gets what the problem
-  // means first and the detail after it; an English reader gets the detail with its kind in front.
+  // means first and the detail after it; an English reader gets the detail with its kind in front, or the
+  // meaning alone when there is no detail.
   const key = problemKey(err.code);
   if (key && lang === 'zh') return err.detail ? `${say(key)}（${err.detail}）` : say(key);
+  if (key && !err.detail) return say(key);
   if (!err.detail) return `${say('error.generic')} (${err.status})`;
   return say('error.withDetail', { kind: say(errorKind(err.status)), detail: err.detail });
 }
