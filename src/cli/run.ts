@@ -77,6 +77,7 @@ async function passwordFromStdin(values: Values, read: () => Promise<string>): P
   values.password = line;
 }
 
+/** Standard input up to its first line's end (a writer that keeps the pipe open is not waited for) or its end. */
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError('--password-stdin reads a pipe or a file, not a terminal: printf \'%s\\n\' "$PASSWORD" | npm run cli -- …');
   const chunks: Buffer[] = [];
@@ -85,6 +86,7 @@ async function readStdin(): Promise<string> {
     size += chunk.length;
     if (size > STDIN_LIMIT) throw new UsageError(`--password-stdin: standard input holds more than ${STDIN_LIMIT / 1024} KiB, not a password`);
     chunks.push(chunk);
+    if (chunk.includes(0x0a)) break;
   }
   return Buffer.concat(chunks).toString('utf8');
 }

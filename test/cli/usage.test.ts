@@ -100,6 +100,14 @@ test('the real entry point: exit status and streams as a shell sees them', async
   const nothing = runTs(['src/cli/main.ts', 'users', 'password', '--username', 'boss', '--password-stdin'], { ...process.env, ...nowhere });
   expect((await nothing.exited).code).toBe(2);
   expect(nothing.output()).toContain('error: --password-stdin: standard input holds no password');
+  // A password piped in by a writer that keeps the pipe open: the first line is enough (exit 1: no database).
+  const open = runTs(['src/cli/main.ts', 'users', 'password', '--username', 'boss', '--password-stdin'], { ...process.env, ...nowhere }, { input: 'long enough secret\n', keepInputOpen: true });
+  try {
+    expect((await open.exited).code).toBe(1);
+    expect(open.output()).toMatch(/error: .*ECONNREFUSED/);
+  } finally {
+    open.child.stdin?.destroy();
+  }
   const help = runTs(['src/cli/main.ts', 'help'], { ...process.env, ...nowhere });
   expect((await help.exited).code).toBe(0);
   expect(help.output()).toContain('usage: npm run cli -- <command>');

@@ -175,10 +175,15 @@ export interface Child {
  * Runs a TypeScript entry point in node with tsx's loader, not the tsx CLI: the CLI runs the program in a
  * second node process, and a SIGKILL must reach the program itself.
  */
-export function runTs(args: string[], env: NodeJS.ProcessEnv, options: { input?: string } = {}): Child {
+/** `input` is written to the child's standard input, which is then closed unless `keepInputOpen`. */
+export function runTs(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; keepInputOpen?: boolean } = {}): Child {
   const stdin = options.input === undefined ? 'ignore' : 'pipe';
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: projectRoot(), env, stdio: [stdin, 'pipe', 'pipe'] });
-  if (options.input !== undefined) child.stdin!.end(options.input);
+  if (options.input !== undefined) {
+    child.stdin!.on('error', () => undefined); // the child may close it first
+    if (options.keepInputOpen) child.stdin!.write(options.input);
+    else child.stdin!.end(options.input);
+  }
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
