@@ -196,9 +196,14 @@ test.each(['fast', 'immediate', 'backend-crash'] as const)(
 
     const { answered, health, whileDown, after } = await restartUnderLoad(outage);
 
-    // In flight: each answered, cleanly; the server went away under all of them, so none succeeded.
+    // In flight: each answered, cleanly. The server went away under them; most are cut off, but a shutdown ends
+    // the lock's holder and its waiters in no set order, so a waiter may get the lock and its answer first (CI
+    // saw two lists answer 200 under load). Whichever way each went, nothing is half-done (expectWholeUploads).
     for (const a of answered) expectClean(a);
-    expect(answered.map((a) => a.status)).toEqual([503, 503, 503, 503]);
+    const cut = answered.filter((a) => a.status === 503);
+    expect(cut.length).toBeGreaterThan(0);
+    const uploadInFlight = answered[3] as Answer & { filename: string };
+    if (uploadInFlight.status === 201) succeeded.push(uploadInFlight.filename);
     if (outage !== 'backend-crash') {
       // Down: /healthz names the database, and requests are refused at once with the same retryable problem.
       expect(health?.status).toBe(503);
@@ -214,7 +219,7 @@ test.each(['fast', 'immediate', 'backend-crash'] as const)(
     expect((await request(api.app).get('/healthz')).status).toBe(200);
 
     // Every failure was the database's, logged as such; nothing was an unhandled 500.
-    expect(logs.filter((l) => l.msg === 'database unavailable').length - reported).toBe(answered.length + whileDown.length);
+    expect(logs.filter((l) => l.msg === 'database unavailable').length - reported).toBe(cut.length + whileDown.length);
     expect(logs.filter((l) => l.msg === 'unhandled error')).toEqual([]);
 
     await expectWholeUploads(succeeded);
