@@ -13,6 +13,8 @@ export interface AuthUser {
   /** The officer the user is (officer role), or is tied to. */
   officerId: number | null;
   badgeNo: string | null;
+  /** A password an admin set is still in use: nothing but changing it (and /me, logout) is allowed. */
+  mustChangePassword: boolean;
 }
 
 export type TokenKind = 'session' | 'api';
@@ -32,7 +34,7 @@ export async function issueToken(db: Db, userId: number, kind: TokenKind, ttlMs:
 }
 
 const USER_COLUMNS = `u.id, u.username, u.role, u.unit_id AS "unitId", un.code AS "unitCode",
-  u.officer_id AS "officerId", o.badge_no AS "badgeNo"`;
+  u.officer_id AS "officerId", o.badge_no AS "badgeNo", u.must_change_password AS "mustChangePassword"`;
 const USER_JOINS = `LEFT JOIN units un ON un.id = u.unit_id LEFT JOIN officers o ON o.id = u.officer_id`;
 
 /** The active user behind a live token, or null (unknown, expired, revoked, or the user deactivated). */

@@ -14,9 +14,12 @@ export interface User {
   unitCode: string | null;
   badgeNo: string | null;
   active: boolean;
+  /** Set by an admin's password: the owner changes it at their next login before anything else. */
+  mustChangePassword: boolean;
 }
 
-const SELECT = `SELECT u.id, u.username, u.role, un.code AS "unitCode", o.badge_no AS "badgeNo", u.active
+const SELECT = `SELECT u.id, u.username, u.role, un.code AS "unitCode", o.badge_no AS "badgeNo", u.active,
+  u.must_change_password AS "mustChangePassword"
   FROM users u LEFT JOIN units un ON un.id = u.unit_id LEFT JOIN officers o ON o.id = u.officer_id`;
 
 export interface NewUser {
@@ -25,7 +28,12 @@ export interface NewUser {
   role: Role;
   badgeNo?: string | null;
   unitCode?: string | null;
+  /** The password was set by someone else (an admin): its owner changes it before anything else. */
+  mustChangePassword?: boolean;
 }
+
+/** Only a person's account is made to change a password: machine accounts work with tokens. */
+const personal = (role: Role, mustChange: boolean | undefined) => mustChange === true && role !== 'station' && role !== 'integration';
 
 export async function createUser(db: Db, input: NewUser, passwordMinLength: number): Promise<User> {
   const weak = passwordProblem(input.password, passwordMinLength);
@@ -37,8 +45,8 @@ export async function createUser(db: Db, input: NewUser, passwordMinLength: numb
   const hash = await hashPassword(input.password);
   try {
     const { rows } = await db.query<{ id: number }>(
-      'INSERT INTO users (username, password_hash, role, unit_id, officer_id) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-      [input.username, hash, input.role, unitId, officerId],
+      'INSERT INTO users (username, password_hash, role, unit_id, officer_id, must_change_password) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+      [input.username, hash, input.role, unitId, officerId, personal(input.role, input.mustChangePassword)],
     );
     return (await getUserById(db, rows[0]!.id))!;
   } catch (err) {
@@ -51,7 +59,7 @@ export async function createUser(db: Db, input: NewUser, passwordMinLength: numb
 export async function updateUser(
   client: Client,
   username: string,
-  change: { active?: boolean; role?: Role; unitCode?: string | null; badgeNo?: string | null; password?: string },
+  change: { active?: boolean; role?: Role; unitCode?: string | null; badgeNo?: string | null; password?: string; mustChangePassword?: boolean },
   passwordMinLength: number,
 ): Promise<User> {
   const current = await getUserByUsername(client, username);
@@ -65,14 +73,17 @@ export async function updateUser(
     if (weak) throw badRequest('weak_password', `password ${weak}`, 'password');
     hash = await hashPassword(change.password);
   }
+  // A new password decides it; otherwise it stays, unless the account became a machine's.
+  const mustChange = hash ? personal(role, change.mustChangePassword) : personal(role, true) ? null : false;
   const unitId = change.unitCode === undefined ? undefined : change.unitCode === null ? null : await unitIdOf(client, change.unitCode);
   const officerId = change.badgeNo === undefined ? undefined : change.badgeNo === null ? null : (await officerIdOf(client, change.badgeNo)).id;
   await client.query(
     `UPDATE users SET active = coalesce($2, active), role = $3,
         unit_id = CASE WHEN $4 THEN $5 ELSE unit_id END, officer_id = CASE WHEN $6 THEN $7 ELSE officer_id END,
-        password_hash = coalesce($8, password_hash), updated_at = now()
+        password_hash = coalesce($8, password_hash),
+        must_change_password = coalesce($9, must_change_password), updated_at = now()
       WHERE id = $1`,
-    [current.id, change.active ?? null, role, unitId !== undefined, unitId ?? null, officerId !== undefined, officerId ?? null, hash],
+    [current.id, change.active ?? null, role, unitId !== undefined, unitId ?? null, officerId !== undefined, officerId ?? null, hash, mustChange],
   );
   const updated = (await getUserById(client, current.id))!;
   const narrowed =
@@ -112,7 +123,10 @@ export async function changeOwnPassword(pool: Pool, userId: number, change: OwnP
   }
   const hash = await hashPassword(change.newPassword);
   await inTransaction(pool, async (c) => {
-    const { rowCount } = await c.query('UPDATE users SET password_hash = $3, updated_at = now() WHERE id = $1 AND password_hash = $2', [userId, checked, hash]);
+    const { rowCount } = await c.query(
+      'UPDATE users SET password_hash = $3, must_change_password = false, updated_at = now() WHERE id = $1 AND password_hash = $2',
+      [userId, checked, hash],
+    );
     if (!rowCount) throw conflict('password_changed', 'the password was changed meanwhile (by another session or an admin); log in again', 'currentPassword');
     await revokeUserTokens(c, userId, 'session', keepTokenId);
   });

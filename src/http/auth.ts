@@ -75,6 +75,10 @@ export function authorize(permission: Permission): RequestHandler {
     if (!req.user) throw new AppError(401, 'unauthenticated', req.authProblem ?? 'log in or send a bearer token');
     const reach = reachOf(req.user.role, permission);
     if (!reach) throw new AppError(403, 'forbidden', `the ${req.user.role} role may not do this`);
+    // The routes any session may use are who-am-I, logout and changing the password: all that is left open.
+    if (req.user.mustChangePassword && permission !== 'session') {
+      throw new AppError(403, 'password_change_required', 'the password was set by an admin: change it first (POST /api/auth/password)');
+    }
     if (req.authVia === 'cookie' && !SAFE_METHODS.has(req.method) && !req.get('x-requested-with')) {
       throw new AppError(403, 'csrf', 'a change made with the session cookie must carry the X-Requested-With header');
     }

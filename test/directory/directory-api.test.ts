@@ -198,6 +198,12 @@ describe('history under concurrency and deactivation', () => {
   test('a supervisor with a unit sees the recorders their unit used, not the others', async () => {
     await post('/api/users', { username: 'sup-zf2', password: 'correct horse', role: 'supervisor', unitCode: 'ZF2' });
     const login = await request(env.app).post('/api/auth/login').send({ username: 'sup-zf2', password: 'correct horse' });
+    // The admin set the password: its owner changes it first.
+    const changed = await request(env.app)
+      .post('/api/auth/password')
+      .set('Authorization', `Bearer ${login.body.token}`)
+      .send({ currentPassword: 'correct horse', newPassword: 'my own horse now' });
+    expect(changed.status).toBe(204);
     const serials = (await get('/api/recorders', login.body.token)).body.items.map((r: { serial: string }) => r.serial);
     expect(serials).toEqual(expect.arrayContaining(['SWAP-A', 'SWAP-B', 'RET-1']));
     expect(serials).not.toContain('DSJ0002'); // only ever held in ZF1

@@ -122,3 +122,34 @@ test('a password changed meanwhile (by an admin, or another session) is not over
   expect((await env.ctx.pool.query("SELECT password_hash FROM users WHERE username = 'wu'")).rows[0].password_hash).toBe('scrypt$set-by-admin');
   expect((await me(token)).status).toBe(200);
 });
+
+test('a password an admin set is changed by its owner first: until then only who-am-I, logout and the change answer', async () => {
+  const admin = await userWithToken(env, 'chief', 'admin');
+  const asAdmin = (method: 'post' | 'patch', path: string, body: object) => request(env.app)[method](path).set('Authorization', `Bearer ${admin}`).send(body);
+  const created = await asAdmin('post', '/api/users', { username: 'xin', password: 'the admin gave this', role: 'reviewer' });
+  expect(created.body).toMatchObject({ username: 'xin', mustChangePassword: true });
+
+  const first = await login('xin', 'the admin gave this');
+  expect(first.body.user).toMatchObject({ username: 'xin', mustChangePassword: true });
+  const token = first.body.token as string;
+  const list = () => request(env.app).get('/api/recordings').set('Authorization', `Bearer ${token}`);
+  const refused = await list();
+  expect(refused.status).toBe(403);
+  expect(refused.body).toMatchObject({ code: 'password_change_required' });
+  expect((await me(token)).body).toMatchObject({ username: 'xin', mustChangePassword: true });
+
+  expect((await change(token, { currentPassword: 'the admin gave this', newPassword: 'only xin knows this' })).status).toBe(204);
+  expect((await list()).status).toBe(200);
+  expect((await me(token)).body.mustChangePassword).toBe(false);
+
+  // A reset by the admin asks again; a change of role alone leaves the question as it is.
+  expect((await asAdmin('patch', '/api/users/xin', { role: 'supervisor' })).body.mustChangePassword).toBe(false);
+  expect((await asAdmin('patch', '/api/users/xin', { password: 'reset by the admin' })).body.mustChangePassword).toBe(true);
+  expect((await asAdmin('patch', '/api/users/xin', { role: 'reviewer' })).body.mustChangePassword).toBe(true);
+  const again = (await login('xin', 'reset by the admin')).body.token as string;
+  expect((await request(env.app).get('/api/recordings').set('Authorization', `Bearer ${again}`)).body.code).toBe('password_change_required');
+
+  // Machine accounts work with tokens and are never asked.
+  expect((await asAdmin('post', '/api/users', { username: 'dock-09', password: 'the admin gave this', role: 'station' })).body.mustChangePassword).toBe(false);
+  expect((await asAdmin('patch', '/api/users/dock-09', { password: 'another from the admin' })).body.mustChangePassword).toBe(false);
+});

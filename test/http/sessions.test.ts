@@ -25,7 +25,7 @@ async function browserLogin(username: string, password: string) {
 test('login answers with a token and the user, and sets the session cookie', async () => {
   await userWithToken(env, 'admin2', 'admin');
   const { body } = await browserLogin('ADMIN2', 'pw-admin2-long-enough');
-  expect(body.user).toEqual({ id: expect.any(Number), username: 'admin2', role: 'admin', unitCode: null });
+  expect(body.user).toEqual({ id: expect.any(Number), username: 'admin2', role: 'admin', unitCode: null, mustChangePassword: false });
   expect(body.token).toMatch(/^bce_/);
 });
 

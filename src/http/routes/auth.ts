@@ -52,7 +52,7 @@ export function authRoutes(routes: RouteTable, ctx: Context): void {
       const user = (await getUserById(pool, creds.id))!;
       const { token } = await issueToken(pool, user.id, 'session', config.auth.sessionTtlMs);
       setSessionCookie(res, token, config.auth.sessionTtlMs, config.auth.cookieSecure);
-      res.json({ token, user: { id: user.id, username: user.username, role: user.role, unitCode: user.unitCode } });
+      res.json({ token, user: { id: user.id, username: user.username, role: user.role, unitCode: user.unitCode, mustChangePassword: user.mustChangePassword } });
     },
   );
 
@@ -97,8 +97,17 @@ export function authRoutes(routes: RouteTable, ctx: Context): void {
     },
   );
 
-  routes.add({ method: 'get', path: '/api/auth/me', permission: 'session', summary: 'Who the caller is: username, role, unit and badge' }, async (req, res) => {
-    const u = req.user!;
-    res.json({ id: u.id, username: u.username, role: u.role, unitCode: u.unitCode, badgeNo: u.badgeNo });
-  });
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/auth/me',
+      permission: 'session',
+      summary: 'Who the caller is: username, role, unit and badge',
+      description: '`mustChangePassword`: the password was set by an admin; until its owner changes it, every other route answers 403 password_change_required.',
+    },
+    async (req, res) => {
+      const u = req.user!;
+      res.json({ id: u.id, username: u.username, role: u.role, unitCode: u.unitCode, badgeNo: u.badgeNo, mustChangePassword: u.mustChangePassword });
+    },
+  );
 }

@@ -104,8 +104,9 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
   });
   const userBody = z.strictObject({ username, password: z.string().max(256), role, badgeNo: badgeNo.optional(), unitCode: unitCode.optional() });
   routes.add({ method: 'post', path: '/api/users', permission: 'directory.write', summary: 'Create a user account with a role', json: userBody, responses: { 201: 'json' } }, async (req, res, valid) => {
+    // The admin knows the password they set: its owner changes it first (a machine account is not asked).
     const body = valid.body();
-    res.status(201).json(await createUser(pool, body, config.auth.passwordMinLength));
+    res.status(201).json(await createUser(pool, { ...body, mustChangePassword: true }, config.auth.passwordMinLength));
   });
   const userPatch = z.strictObject({
     active: z.boolean().optional(),
@@ -116,7 +117,8 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
   });
   routes.add({ method: 'patch', path: '/api/users/:username', permission: 'directory.write', summary: 'Change a user’s role, unit, badge or password, or deactivate them', params: { username }, json: userPatch }, async (req, res, valid) => {
     const body = valid.body();
-    res.json(await inTransaction(pool, (c) => updateUser(c, String(req.params.username), body, config.auth.passwordMinLength)));
+    const change = { ...body, mustChangePassword: body.password !== undefined };
+    res.json(await inTransaction(pool, (c) => updateUser(c, String(req.params.username), change, config.auth.passwordMinLength)));
   });
   routes.add(
     {
