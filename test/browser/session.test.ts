@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { logIn, passwordOf, screenshot, startBrowserSystem, type BrowserSystem } from './support';
+import { createUser } from '../../src/directory/users';
 import { userWithToken } from '../support/harness';
 
 // What every user goes through: logging in (and being sent back to the page they asked for), the language,
@@ -201,3 +202,26 @@ test('a user changes their own password: checked before sending, refused at the 
     await elsewhere.close();
   }
 }, 90_000);
+
+test('a password an admin set: the first login leads to the password page and nowhere else until it is changed', async () => {
+  const env = sys.system.env;
+  await createUser(env.ctx.pool, { username: 'rev-forced', password: passwordOf('rev-forced'), role: 'reviewer', mustChangePassword: true }, env.config.auth.passwordMinLength);
+  const { page, close } = await sys.newSession();
+  try {
+    await logIn(page, sys.base, 'rev-forced');
+    await page.waitForURL(/\/password$/);
+    await page.waitForSelector('[data-testid=password-required]');
+    await page.click('nav >> text=案件');
+    await page.waitForURL(/\/password$/);
+    await screenshot(page, 'password-required');
+    await page.fill('input[name=currentPassword]', passwordOf('rev-forced'));
+    await page.fill('input[name=newPassword]', 'rev forced has its own');
+    await page.fill('input[name=repeat]', 'rev forced has its own');
+    await page.click('[data-testid=password-submit]');
+    await page.waitForURL(/\/cases$/);
+    await page.waitForSelector('[data-testid=whoami]');
+    expect(await page.locator('[data-testid=password-required]').count()).toBe(0);
+  } finally {
+    await close();
+  }
+}, 60_000);

@@ -79,6 +79,12 @@ export function App() {
     return <Loading />;
   }
 
+  // A password an admin set: the API refuses everything but changing it, so the password page is all there is.
+  if (user.mustChangePassword && path !== '/password') {
+    navigate('/password', true);
+    return <Loading />;
+  }
+
   const logout = async () => {
     try {
       await api.post('/api/auth/logout');

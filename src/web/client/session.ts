@@ -9,6 +9,8 @@ export interface SessionUser {
   role: Role;
   unitCode: string | null;
   badgeNo: string | null;
+  /** An admin set the password: the API allows nothing else until its owner changes it. */
+  mustChangePassword: boolean;
 }
 
 export const SessionContext = createContext<SessionUser | null>(null);
