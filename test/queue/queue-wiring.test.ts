@@ -5,6 +5,7 @@ import { jobId } from '../../src/queue/jobs';
 import { assertHandlerMap, handlers } from '../../workers/handlers';
 import { startWorkerRole, type WorkerRole } from '../../workers/worker';
 import { startTestEnv, type TestEnv } from '../support/harness';
+import { waitFor } from '../support/wait';
 
 let env: TestEnv;
 let worker: WorkerRole;
@@ -89,9 +90,17 @@ test('work for a job this version has no handler for waits in the outbox, and do
 
 test('a commit reaches the queue at once: the relay listens for the outbox trigger instead of waiting to poll', async () => {
   // The relay here polls every 100 ms; this one polls once a minute, so only the notification can be quick.
+  const listeners = async () =>
+    (
+      await env.ctx.pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN outbox' AND state = 'idle'`,
+      )
+    ).rows.map((r) => r.pid);
+  const before = await listeners();
   await worker.close();
   worker = startWorkerRole({ ...env.ctx, config: { ...env.config, outboxPollMs: 60_000 } });
-  await new Promise((r) => setTimeout(r, 300)); // its first drain and LISTEN
+  // Its LISTEN in place, seen as a session that was not listening before (a fixed wait could be short under load).
+  await waitFor(async () => (await listeners()).some((pid) => !before.includes(pid)), 'the new relay to listen');
   const id = jobId('ping', 'notified');
   await enqueue(env.ctx.pool, 'ping', id, { requestedAt: 'now' });
   await finished(id, 10_000);
