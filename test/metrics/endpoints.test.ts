@@ -61,7 +61,17 @@ test('with METRICS_PORT the figures are on that port without credentials, and no
 
   const res = await fetch(url(ports.metrics, '/metrics'));
   expect(res.status).toBe(200);
-  const m = parseExposition(await res.text());
+  // A fresh API's first scrape also opens its Redis connection, within a 2 s limit a loaded machine can overrun
+  // (the queue figures are then left out, source_up 0): scrape until they are in.
+  const m = await waitFor(
+    async () => {
+      const scraped = parseExposition(await (await fetch(url(ports.metrics, '/metrics'))).text());
+      return valueOf(scraped, 'bodycam_metrics_source_up', { source: 'queues' }) === 1 ? scraped : null;
+    },
+    'the queue figures in a scrape',
+    30_000,
+    500,
+  );
   // The API role serves the installation's figures with its own.
   expect(valueOf(m, 'bodycam_queue_jobs', { queue: 'probe', state: 'waiting' })).toBe(0);
   expect(valueOf(m, 'bodycam_recordings', { class: 'unlinked' })).toBe(0);

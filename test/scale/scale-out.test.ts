@@ -203,6 +203,19 @@ async function allProcessed(expected: number): Promise<void> {
     150_000,
     250,
   );
+  // "ready" is written inside the last job, which completes a moment later: the job checks that follow wait for it.
+  await waitFor(
+    async () => {
+      for (const queue of queues.values()) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        if (Object.values(counts).some((n) => n > 0)) return false;
+      }
+      return true;
+    },
+    'every queue to be idle',
+    60_000,
+    100,
+  );
 }
 
 /**
@@ -297,7 +310,11 @@ test('two stations dock at once through two APIs; three workers process every re
     const long = 'DSJ0001_100001_20260313150000_0006.MP4';
     await makeClip(one.folder, long, { seconds: 12, size: '640x360' });
 
-    const victim = workerTranscoding(long);
+    // Killed the moment its transcode is seen (not after the dockings end, by when it could have finished).
+    const victim = workerTranscoding(long).then((v) => {
+      v.worker.child.kill('SIGKILL');
+      return v;
+    });
     const [a, b] = await Promise.all([
       dock(one.folder, named('api-A').base!, stations.one, path.join(dir, 'state-1')),
       dock(two.folder, named('api-B').base!, stations.two, path.join(dir, 'state-2')),
@@ -314,7 +331,6 @@ test('two stations dock at once through two APIs; three workers process every re
     ]);
 
     const { worker: killed, ffmpeg, id } = await victim;
-    killed.child.kill('SIGKILL');
     expect(await killed.exited).toEqual({ code: null, signal: 'SIGKILL' });
     // Its ffmpeg dies with it (PR_SET_PDEATHSIG), so nothing writes on beside the worker that redoes the job.
     await waitFor(() => !isRunning(ffmpeg.pid), "the killed worker's ffmpeg to die", 10_000, 20);
