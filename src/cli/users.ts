@@ -1,9 +1,7 @@
-import { issueToken, revokeUserTokens } from '../auth/tokens';
 import { isRole, ROLES, type Role } from '../auth/roles';
 import { inTransaction } from '../db/pool';
 import { USERNAME } from '../directory/identifiers';
-import { AppError, notFound } from '../errors';
-import { assertMachineAccount, createUser, getUserByUsername, listUsers, updateUser, type User } from '../directory/users';
+import { createUser, issueMachineToken, listUsers, revokeMachineTokens, updateUser, type User } from '../directory/users';
 import { flag, need, str, UsageError, type Command, type Values } from './command';
 
 // Accounts, as the admin's user pages manage them (src/directory/users.ts), for when there is no admin yet
@@ -114,11 +112,7 @@ export const userCommands: Command[] = [
     prepare({ values }) {
       const username = need(values, 'username');
       return async ({ pool, out }) => {
-        const user = await getUserByUsername(pool, username);
-        if (!user) throw notFound(`user ${username}`);
-        if (!user.active) throw new AppError(422, 'user_inactive', `user ${user.username} is deactivated`, 'username');
-        assertMachineAccount(user.role);
-        out((await issueToken(pool, user.id, 'api', null)).token);
+        out((await issueMachineToken(pool, username)).token);
         return 0;
       };
     },
@@ -129,9 +123,8 @@ export const userCommands: Command[] = [
     prepare({ values }) {
       const username = need(values, 'username');
       return async ({ pool, out }) => {
-        const user = await getUserByUsername(pool, username);
-        if (!user) throw notFound(`user ${username}`);
-        out(`revoked ${await revokeUserTokens(pool, user.id, 'api')} token(s) of ${user.username}`);
+        const { username: name, revoked } = await revokeMachineTokens(pool, username);
+        out(`revoked ${revoked} token(s) of ${name}`);
         return 0;
       };
     },

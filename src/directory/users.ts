@@ -2,7 +2,7 @@ import type { Client, Db, Pool } from '../db/pool';
 import { inTransaction, PgCode, pgCode } from '../db/pool';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords';
 import type { Role } from '../auth/roles';
-import { revokeUserTokens } from '../auth/tokens';
+import { issueToken, revokeUserTokens } from '../auth/tokens';
 import { AppError, badRequest, conflict, notFound } from '../errors';
 import { officerIdOf } from './officers';
 import { unitIdOf } from './units';
@@ -32,8 +32,11 @@ export interface NewUser {
   mustChangePassword?: boolean;
 }
 
-/** Only a person's account is made to change a password: machine accounts work with tokens. */
-const personal = (role: Role, mustChange: boolean | undefined) => mustChange === true && role !== 'station' && role !== 'integration';
+/** Station and integration accounts: machines, which work with long-lived tokens rather than passwords. */
+const isMachineRole = (role: Role) => role === 'station' || role === 'integration';
+
+/** Only a person's account is made to change a password. */
+const personal = (role: Role, mustChange: boolean | undefined) => mustChange === true && !isMachineRole(role);
 
 export async function createUser(db: Db, input: NewUser, passwordMinLength: number): Promise<User> {
   const weak = passwordProblem(input.password, passwordMinLength);
@@ -74,7 +77,7 @@ export async function updateUser(
     hash = await hashPassword(change.password);
   }
   // A new password decides it; otherwise it stays, unless the account became a machine's.
-  const mustChange = hash ? personal(role, change.mustChangePassword) : personal(role, true) ? null : false;
+  const mustChange = hash ? personal(role, change.mustChangePassword) : isMachineRole(role) ? false : null;
   const unitId = change.unitCode === undefined ? undefined : change.unitCode === null ? null : await unitIdOf(client, change.unitCode);
   const officerId = change.badgeNo === undefined ? undefined : change.badgeNo === null ? null : (await officerIdOf(client, change.badgeNo)).id;
   await client.query(
@@ -132,6 +135,23 @@ export async function changeOwnPassword(pool: Pool, userId: number, change: OwnP
   });
 }
 
+/** A long-lived API token for an active station or integration account (the API's and the command line's way). */
+export async function issueMachineToken(db: Db, username: string): Promise<{ username: string; token: string; tokenId: number }> {
+  const user = await getUserByUsername(db, username);
+  if (!user) throw notFound(`user ${username}`);
+  if (!user.active) throw new AppError(422, 'user_inactive', `user ${user.username} is deactivated`, 'username');
+  assertMachineAccount(user.role);
+  const { token, id } = await issueToken(db, user.id, 'api', null);
+  return { username: user.username, token, tokenId: id };
+}
+
+/** Revokes every API token of an account; answers how many were live. */
+export async function revokeMachineTokens(db: Db, username: string): Promise<{ username: string; revoked: number }> {
+  const user = await getUserByUsername(db, username);
+  if (!user) throw notFound(`user ${username}`);
+  return { username: user.username, revoked: await revokeUserTokens(db, user.id, 'api') };
+}
+
 export async function getUserByUsername(db: Db, username: string): Promise<User | null> {
   const { rows } = await db.query<User>(`${SELECT} WHERE lower(u.username) = lower($1)`, [username]);
   return rows[0] ?? null;
@@ -161,7 +181,7 @@ export async function credentialsOf(db: Db, username: string): Promise<{ id: num
  * and gets a session that does.
  */
 export function assertMachineAccount(role: Role): void {
-  if (role !== 'station' && role !== 'integration') {
+  if (!isMachineRole(role)) {
     throw new AppError(422, 'not_a_machine_account', `tokens are issued to station and integration accounts, not to a ${role}`, 'username');
   }
 }

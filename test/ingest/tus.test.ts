@@ -17,6 +17,7 @@ import { tusOptions, tusRoutes, type TusCompletion, type TusPrecheck } from '../
 import type { IngestFields } from '../../src/ingest/types';
 import { createLogger } from '../../src/logger';
 import { startTestEnv, userWithToken, type TestEnv } from '../support/harness';
+import { waitFor } from '../support/wait';
 
 const MiB = 1024 * 1024;
 const MAX_BYTES = 64 * MiB;
@@ -149,14 +150,6 @@ async function locksHeld(): Promise<number> {
   return rows[0].n;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function create(token: string, length: number, meta: Record<string, string> = { filename: 'clip.MP4' }): Promise<string> {
   const res = await request(a.app).post('/api/uploads').set(TUS).set(bearer(token)).set('Upload-Length', String(length)).set('Upload-Metadata', metadata(meta));
   expect(res.status).toBe(201);
@@ -248,7 +241,7 @@ async function uploadUntilCut(data: Buffer, budget: number): Promise<{ id: strin
     const { upload, done } = tusUpload(data, { base: proxy.base });
     await expect(done).rejects.toThrow();
     const id = upload.url!.split('/').pop()!;
-    await waitFor('the cut PATCH to be recorded', async () => ((await row(id))?.offset ?? 0) > 0 && (await locksHeld()) === 0);
+    await waitFor(async () => ((await row(id))?.offset ?? 0) > 0 && (await locksHeld()) === 0, 'the cut PATCH to be recorded', 5000, 20);
     return { id, kept: (await row(id))!.offset };
   } finally {
     await proxy.close();
@@ -426,7 +419,7 @@ describe('PATCH, HEAD and DELETE', () => {
     // No Content-Length: chunked, so the excess is found while streaming, after a first part was written.
     const { req, res } = rawPatch(a.base, id, 6);
     req.write(data.subarray(6, 6 + 1.5 * MiB));
-    await waitFor('the first part on disk', async () => (await stat(dataFile(id))).size > MiB);
+    await waitFor(async () => (await stat(dataFile(id))).size > MiB, 'the first part on disk', 5000, 20);
     req.end(Buffer.concat([data.subarray(6 + 1.5 * MiB), Buffer.from('!')])); // one byte too many
     const chunked = await res;
     expect(chunked.status).toBe(400);
@@ -526,7 +519,7 @@ describe('concurrency', () => {
     const id = await create(station, 4000);
     const first = rawPatch(a.base, id, 0, { 'Content-Length': '2000' });
     first.req.write(data.subarray(0, 1000));
-    await waitFor('the first PATCH to hold the lock', async () => (await locksHeld()) > 0);
+    await waitFor(async () => (await locksHeld()) > 0, 'the first PATCH to hold the lock', 5000, 20);
 
     const second = await request(b.app).patch(`/api/uploads/${id}`).set(TUS).set(bearer(station)).set('Upload-Offset', '0').set('Content-Type', OCTETS).send(randomBytes(500));
     expect(second.status).toBe(423);
@@ -546,7 +539,7 @@ describe('concurrency', () => {
     const stalled = rawPatch(a.base, id, 0, { 'Content-Length': '2000' });
     stalled.req.write(data.subarray(0, 700));
     await expect(stalled.res).rejects.toThrow();
-    await waitFor('the stalled PATCH to be recorded', async () => (await row(id))?.offset === 700 && (await locksHeld()) === 0);
+    await waitFor(async () => (await row(id))?.offset === 700 && (await locksHeld()) === 0, 'the stalled PATCH to be recorded', 5000, 20);
     const res = await patch(id, 700, data.subarray(700));
     expect(res.headers['x-content-sha256']).toBe(sha256(data));
   });

@@ -12,6 +12,7 @@ import { seedBureau } from '../support/bureau';
 import { startTestEnv, type TestEnv } from '../support/harness';
 import { childrenOf, isRunning, type ProcInfo } from '../support/procs';
 import { parseLogLines } from '../support/log-capture';
+import { waitFor } from '../support/wait';
 
 /*
  * Issue 4, "How the jobs behave", with real worker processes and real ffmpeg: a worker killed mid-transcode
@@ -135,7 +136,7 @@ async function startWorker(name: string, extra: Record<string, string> = {}): Pr
   started.push(w);
   let gone = false;
   void exited.then(() => (gone = true));
-  await waitFor(() => gone || out.includes('"worker started"'), `worker ${name} to start`, 30_000);
+  await waitFor(() => gone || out.includes('"worker started"'), `worker ${name} to start`, 30_000, 100);
   if (gone) throw new Error(`worker ${name} exited at start-up`);
   return w;
 }
@@ -189,16 +190,6 @@ async function withWorkerOutput(body: () => Promise<void>): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------
 // The system under test, through its API and its queue
 
-async function waitFor<T>(check: () => T | Promise<T>, what: string, ms = 30_000, everyMs = 100): Promise<NonNullable<T>> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 /** Makes a clip that must be transcoded and ingests it as a docking station does; returns the recording id. */
@@ -224,6 +215,8 @@ async function transcodingIn(w: WorkerProc, id: string): Promise<ProcInfo> {
       return ff && ((await recording(id)).progress ?? 0) > 0 ? ff : null;
     },
     `worker ${w.name} to be transcoding ${id}`,
+    30_000,
+    100,
   );
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { projectRoot } from '../../src/paths';
 import { createTestDatabase } from '../support/harness';
+import { waitFor } from '../support/wait';
 import { freePort } from '../../scripts/scratch';
 
 const root = projectRoot();
@@ -39,14 +40,6 @@ function run(args: string[], env: NodeJS.ProcessEnv = baseEnv): { child: ChildPr
   return { child, output: () => out, exited };
 }
 
-async function waitFor(check: () => boolean, what: string, ms = 20_000) {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('a bad setting stops start-up with an error that names it', async () => {
   const proc = run(['src/main.ts', 'api'], { ...baseEnv, PORT: 'eighty' });
   expect(await proc.exited).toBe(78);
@@ -68,7 +61,7 @@ test('the CLI creates the first admin, who logs in to a running system; SIGTERM 
   const port = await freePort();
   const system = run(['src/main.ts', 'all'], { ...baseEnv, PORT: String(port) });
   try {
-    await waitFor(() => system.output().includes('api listening') && system.output().includes('worker started'), 'start-up');
+    await waitFor(() => system.output().includes('api listening') && system.output().includes('worker started'), 'start-up', 20_000);
     const base = `http://127.0.0.1:${port}`;
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);

@@ -3,12 +3,11 @@ import type { Context } from '../../context';
 import { inTransaction } from '../../db/pool';
 import { AppError, notFound } from '../../errors';
 import { ROLES } from '../../auth/roles';
-import { issueToken, revokeUserTokens } from '../../auth/tokens';
 import { importDirectory } from '../../directory/import';
 import { createOfficer, getOfficer, listOfficers, updateOfficer } from '../../directory/officers';
 import { assignRecorder, createRecorder, getRecorder, listRecorders, recorderUsedByUnit, updateRecorder } from '../../directory/recorders';
 import { createUnit, listUnits, unitIdOf, updateUnit } from '../../directory/units';
-import { assertMachineAccount, createUser, getUserByUsername, listUsers, updateUser } from '../../directory/users';
+import { createUser, issueMachineToken, listUsers, revokeMachineTokens, updateUser } from '../../directory/users';
 import { scopeUnitId } from '../auth';
 import type { RouteTable } from '../route-table';
 import { badgeNo, csvText, instant, recorderSerial, text, unitCode, username } from '../validate';
@@ -131,20 +130,14 @@ export function directoryRoutes(routes: RouteTable, ctx: Context): void {
       responses: { 201: 'json' },
     },
     async (req, res) => {
-      const user = await getUserByUsername(pool, String(req.params.username));
-      if (!user) throw notFound(`user ${req.params.username}`);
-      if (!user.active) throw new AppError(422, 'user_inactive', `user ${user.username} is deactivated`, 'username');
-      assertMachineAccount(user.role);
-      const { token, id } = await issueToken(pool, user.id, 'api', null);
-      ctx.logger.info({ username: user.username, tokenId: id, by: req.user!.username }, 'token issued');
-      res.status(201).json({ token, username: user.username });
+      const { username: name, token, tokenId } = await issueMachineToken(pool, String(req.params.username));
+      ctx.logger.info({ username: name, tokenId, by: req.user!.username }, 'token issued');
+      res.status(201).json({ token, username: name });
     },
   );
   routes.add({ method: 'delete', path: '/api/users/:username/tokens', permission: 'directory.write', summary: 'Revoke every API token of a machine account', params: { username } }, async (req, res) => {
-    const user = await getUserByUsername(pool, String(req.params.username));
-    if (!user) throw notFound(`user ${req.params.username}`);
-    const revoked = await revokeUserTokens(pool, user.id, 'api');
-    ctx.logger.info({ username: user.username, revoked, by: req.user!.username }, 'tokens revoked');
+    const { username: name, revoked } = await revokeMachineTokens(pool, String(req.params.username));
+    ctx.logger.info({ username: name, revoked, by: req.user!.username }, 'tokens revoked');
     res.json({ revoked });
   });
 
